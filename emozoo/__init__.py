@@ -1,0 +1,39 @@
+"""emozoo: a Keras 3 model zoo for multimodal (face, text, audio) emotion recognition.
+
+>>> import emozoo
+>>> "cnn_lstm_fusion" in emozoo.list_models()
+True
+>>> model = emozoo.load("cnn_lstm_fusion", weights=None)  # doctest: +SKIP
+"""
+
+import os as _os
+
+# TensorFlow's C++ start-up chatter hides real messages; users can still override.
+_os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from emozoo.labels import EMOTIONS  # noqa: E402
+from emozoo.registry import (  # noqa: E402
+    NoPretrainedWeightsError,
+    UnknownModelError,
+    WeightsError,
+    list_models,
+    load,
+    load_preprocessor,
+    model_info,
+    register_model,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "EMOTIONS",
+    "NoPretrainedWeightsError",
+    "UnknownModelError",
+    "WeightsError",
+    "__version__",
+    "list_models",
+    "load",
+    "load_preprocessor",
+    "model_info",
+    "register_model",
+]

@@ -1,0 +1,154 @@
+"""The ``emozoo`` command line: the same functions as the Python API.
+
+emozoo list [PATTERN] [--pretrained] [--json]
+emozoo info NAME [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+
+from emozoo.registry import UnknownModelError, get_entry, list_models, model_info
+
+
+def _headline_metric(metrics: dict) -> str:
+    """The first recorded figure of a weights card, as ``dataset metric=value``."""
+    for dataset, figures in metrics.items():
+        if isinstance(figures, dict):
+            for metric, value in figures.items():
+                if isinstance(value, (int, float)):
+                    return f"{dataset} {metric}={value:.4g}"
+        elif isinstance(figures, (int, float)):
+            return f"{dataset}={figures:.4g}"
+    return "-"
+
+
+def format_table(rows: Sequence[Sequence[str]], header: Sequence[str]) -> str:
+    """A plain fixed-width text table."""
+    widths = [max(len(str(c)) for c in column) for column in zip(header, *rows, strict=True)]
+    lines = [
+        "  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
+        for row in [header, *rows]
+    ]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def models_table(pattern: str | None = None, pretrained: bool | None = None) -> list[dict]:
+    """One summary row per model of :func:`emozoo.list_models` (no model is built)."""
+    rows = []
+    for name in list_models(pattern, pretrained):
+        entry = get_entry(name)
+        rows.append(
+            {
+                "name": name,
+                "modalities": list(entry.modalities) or ["embeddings"],
+                "classes": len(entry.labels),
+                "pretrained": entry.pretrained,
+                "metric": _headline_metric(entry.weights.metrics) if entry.weights else "-",
+                "description": entry.description,
+            }
+        )
+    return rows
+
+
+def _cmd_list(args) -> int:
+    rows = models_table(args.pattern, True if args.pretrained else None)
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    if not rows:
+        print("No registered model matches.")
+        return 0
+    header = ["name", "modalities", "classes", "pretrained", "test metric", "description"]
+    table = [
+        [
+            r["name"],
+            "+".join(r["modalities"]),
+            str(r["classes"]),
+            "yes" if r["pretrained"] else "no",
+            r["metric"],
+            r["description"],
+        ]
+        for r in rows
+    ]
+    print(format_table(table, header))
+    return 0
+
+
+def _format_info(info: dict) -> str:
+    lines = [f"{info['name']}: {info['description']}", ""]
+    lines.append(f"architecture   {info['architecture']}")
+    lines.append(f"modalities     {', '.join(info['modalities']) or 'embeddings (a fusion head)'}")
+    lines.append(f"parameters     {info['params']:,}")
+    lines.append("inputs")
+    for name, spec in info["inputs"].items():
+        lines.append(f"  {name:<16} {spec['dtype']:<8} {tuple(spec['shape'])}")
+    lines.append(
+        f"output         float32 {tuple(info['output']['shape'])} {info['output']['meaning']}"
+    )
+    lines.append(f"labels         {', '.join(info['labels'])}")
+    lines.append("preprocessing")
+    for modality, params in info["preprocessing"].items():
+        lines.append(f"  {modality:<6} " + ", ".join(f"{k}={v}" for k, v in params.items()))
+    weights = info["weights"]
+    if weights is None:
+        lines.append(
+            "weights        none registered (emozoo.load(name, weights=None) builds it untrained)"
+        )
+    else:
+        lines.append(f"weights        {weights['file']} ({weights.get('size_bytes', '?')} bytes)")
+        lines.append(f"  sha256       {weights['sha256']}")
+        for key in ("training_data", "recipe", "notes"):
+            if weights.get(key):
+                lines.append(f"  {key:<12} {weights[key]}")
+        for dataset, figures in weights.get("metrics", {}).items():
+            lines.append(f"  metrics      {dataset}: {json.dumps(figures)}")
+    return "\n".join(lines)
+
+
+def _cmd_info(args) -> int:
+    info = model_info(args.name)
+    print(json.dumps(info, indent=2) if args.json else _format_info(info))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="emozoo", description="Multimodal emotion recognition model zoo."
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    list_parser = commands.add_parser("list", help="list the registered models")
+    list_parser.add_argument(
+        "pattern", nargs="?", default=None, help="shell-style name filter, e.g. '*fusion'"
+    )
+    list_parser.add_argument(
+        "--pretrained", action="store_true", help="only models with pretrained weights"
+    )
+    list_parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    list_parser.set_defaults(run=_cmd_list)
+
+    info_parser = commands.add_parser(
+        "info", help="inputs, outputs, labels, parameters and weights card of a model"
+    )
+    info_parser.add_argument("name")
+    info_parser.add_argument("--json", action="store_true", help="print JSON instead of text")
+    info_parser.set_defaults(run=_cmd_info)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except (UnknownModelError, ValueError, FileNotFoundError, RuntimeError) as error:
+        print(f"emozoo: error: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,71 @@
+"""Model architectures (Keras 3 Functional API), registered by architecture name.
+
+This layer knows nothing of the registry of named, pretrained models, of data,
+training or export: it only builds networks.
+"""
+
+from emozoo.models.audio_lstm import build_audio_lstm
+from emozoo.models.base import (
+    AUDIO,
+    EMBEDDING_LAYER,
+    FACE,
+    MODALITIES,
+    PREDICTIONS_LAYER,
+    TEXT,
+    architecture,
+    architecture_modalities,
+    embedding_model,
+    get_architecture,
+    get_labels,
+    input_specs,
+    list_architectures,
+    presence_input_name,
+    transfer_weights,
+)
+from emozoo.models.face_cnn import build_face_cnn
+from emozoo.models.fusion import (
+    build_cnn_lstm_fusion,
+    build_concat_fusion,
+    build_fusion_transformer,
+    build_late_fusion,
+)
+from emozoo.models.layers import (
+    AttentionPooling,
+    ClassifierHead,
+    ClassToken,
+    MaskedModalityAverage,
+    ModalityTokens,
+    PresenceGate,
+)
+from emozoo.models.text_bilstm import build_text_bilstm
+
+__all__ = [
+    "AUDIO",
+    "EMBEDDING_LAYER",
+    "FACE",
+    "MODALITIES",
+    "PREDICTIONS_LAYER",
+    "TEXT",
+    "AttentionPooling",
+    "ClassToken",
+    "ClassifierHead",
+    "MaskedModalityAverage",
+    "ModalityTokens",
+    "PresenceGate",
+    "architecture",
+    "architecture_modalities",
+    "build_audio_lstm",
+    "build_cnn_lstm_fusion",
+    "build_concat_fusion",
+    "build_face_cnn",
+    "build_fusion_transformer",
+    "build_late_fusion",
+    "build_text_bilstm",
+    "embedding_model",
+    "get_architecture",
+    "get_labels",
+    "input_specs",
+    "list_architectures",
+    "presence_input_name",
+    "transfer_weights",
+]

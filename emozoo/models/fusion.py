@@ -1,0 +1,251 @@
+"""Multimodal models: the Transformer fusion head and the fused face+text+audio models.
+
+All multimodal models take the three modality inputs plus one presence flag per
+modality (``face_present``, ``text_present``, ``audio_present``; shape ``(batch, 1)``,
+1.0 present, 0.0 missing). A missing modality is fed zeros and its flag is 0: the
+Transformer masks its token out, the baselines zero its embedding or its logits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import keras
+import keras_hub
+from keras import layers
+
+from emozoo.labels import resolve_labels
+from emozoo.models.audio_lstm import build_audio_lstm
+from emozoo.models.base import (
+    MODALITIES,
+    architecture,
+    finish_model,
+    presence_input_name,
+)
+from emozoo.models.face_cnn import build_face_cnn
+from emozoo.models.layers import (
+    ClassifierHead,
+    ClassToken,
+    MaskedModalityAverage,
+    ModalityTokens,
+    PresenceGate,
+)
+from emozoo.models.text_bilstm import build_text_bilstm
+
+_ENCODER_BUILDERS = {"face": build_face_cnn, "text": build_text_bilstm, "audio": build_audio_lstm}
+
+
+def _presence_inputs() -> dict[str, keras.KerasTensor]:
+    return {m: keras.Input((1,), name=presence_input_name(m)) for m in MODALITIES}
+
+
+def _stack_presence(presence: Mapping[str, keras.KerasTensor]):
+    return layers.Concatenate(name="presence")([presence[m] for m in MODALITIES])
+
+
+@architecture("fusion_transformer", modalities=())
+def build_fusion_transformer(
+    labels: Sequence[str] | None = None,
+    num_classes: int | None = None,
+    include_top: bool = True,
+    embedding_dims: Mapping[str, int] | None = None,
+    model_dim: int = 128,
+    num_layers: int = 2,
+    num_heads: int = 4,
+    intermediate_dim: int = 256,
+    dropout: float = 0.1,
+    name: str = "fusion_transformer",
+) -> keras.Model:
+    """Build the Transformer fusion head over per-modality embeddings.
+
+    Each modality embedding is projected to a ``model_dim`` token; tokens get a learned
+    modality-type embedding, a learned CLS token is prepended, and
+    ``keras_hub.layers.TransformerEncoder`` blocks attend over the present modalities
+    only (the presence flags form the padding mask). The CLS output is the embedding.
+
+    Inputs: ``face_embedding``, ``text_embedding``, ``audio_embedding`` (float32,
+    sizes from ``embedding_dims``) and the three presence flags.
+
+    >>> build_fusion_transformer(embedding_dims={"face": 8, "text": 8, "audio": 8}).output_shape
+    (None, 7)
+    """
+    embedding_dims = dict(embedding_dims or {"face": 256, "text": 256, "audio": 128})
+    missing = [m for m in MODALITIES if m not in embedding_dims]
+    if missing:
+        raise ValueError(f"embedding_dims lacks {missing}; expected keys {list(MODALITIES)}")
+    embeddings = {m: keras.Input((embedding_dims[m],), name=f"{m}_embedding") for m in MODALITIES}
+    presence = _presence_inputs()
+    tokens = [
+        layers.Reshape((1, model_dim), name=f"{m}_token")(
+            layers.Dense(model_dim, name=f"{m}_projection")(embeddings[m])
+        )
+        for m in MODALITIES
+    ]
+    tokens = layers.Concatenate(axis=1, name="tokens")(tokens)
+    sequence, padding_mask = ModalityTokens(name="modality_tokens")(
+        [tokens, _stack_presence(presence)]
+    )
+    for i in range(num_layers):
+        sequence = keras_hub.layers.TransformerEncoder(
+            intermediate_dim=intermediate_dim,
+            num_heads=num_heads,
+            dropout=dropout,
+            normalize_first=True,
+            name=f"transformer_{i + 1}",
+        )(sequence, padding_mask=padding_mask)
+    x = ClassToken(name="cls")(sequence)
+    x = layers.LayerNormalization(name="cls_norm")(x)
+    inputs = {
+        **{f"{m}_embedding": embeddings[m] for m in MODALITIES},
+        **{presence_input_name(m): presence[m] for m in MODALITIES},
+    }
+    return finish_model(
+        inputs,
+        x,
+        name=name,
+        include_top=include_top,
+        labels=labels,
+        num_classes=num_classes,
+        dropout=dropout,
+    )
+
+
+def _build_encoders(encoder_configs: Mapping[str, Mapping] | None) -> dict[str, keras.Model]:
+    """One embedding model (no top) per modality, named ``<modality>_encoder``."""
+    encoder_configs = dict(encoder_configs or {})
+    unknown = set(encoder_configs) - set(MODALITIES)
+    if unknown:
+        raise ValueError(
+            f"Unknown encoder modalities {sorted(unknown)}; expected {list(MODALITIES)}"
+        )
+    return {
+        m: _ENCODER_BUILDERS[m](
+            include_top=False, name=f"{m}_encoder", **encoder_configs.get(m, {})
+        )
+        for m in MODALITIES
+    }
+
+
+def _encode(encoder_configs):
+    """Inputs and embeddings shared by all fused models: ``(inputs, embeddings, presence)``."""
+    encoders = _build_encoders(encoder_configs)
+    modality_inputs = {
+        m: keras.Input(encoders[m].inputs[0].shape[1:], dtype=encoders[m].inputs[0].dtype, name=m)
+        for m in MODALITIES
+    }
+    presence = _presence_inputs()
+    embeddings = {m: encoders[m]({m: modality_inputs[m]}) for m in MODALITIES}
+    inputs = {**modality_inputs, **{presence_input_name(m): presence[m] for m in MODALITIES}}
+    return inputs, embeddings, presence
+
+
+@architecture("cnn_lstm_fusion", modalities=MODALITIES)
+def build_cnn_lstm_fusion(
+    labels: Sequence[str] | None = None,
+    num_classes: int | None = None,
+    include_top: bool = True,
+    encoders: Mapping[str, Mapping] | None = None,
+    fusion: Mapping | None = None,
+    name: str = "cnn_lstm_fusion",
+) -> keras.Model:
+    """Face CNN + text BiLSTM + audio LSTM encoders under the Transformer fusion head.
+
+    Args:
+        labels, num_classes, include_top: as for every emozoo builder.
+        encoders: ``{"face": {...}, "text": {...}, "audio": {...}}`` keyword arguments of
+            :func:`build_face_cnn`, :func:`build_text_bilstm`, :func:`build_audio_lstm`.
+        fusion: keyword arguments of :func:`build_fusion_transformer`.
+
+    Inputs: ``face``, ``text``, ``audio`` and ``face_present``, ``text_present``,
+    ``audio_present``. Any modality may be missing (zeros and flag 0).
+    """
+    inputs, embeddings, presence = _encode(encoders)
+    fusion = dict(fusion or {})
+    dropout = fusion.get("dropout", 0.1)
+    head = build_fusion_transformer(
+        include_top=False,
+        embedding_dims={m: embeddings[m].shape[-1] for m in MODALITIES},
+        name="fusion_head",
+        **fusion,
+    )
+    head_inputs = {
+        **{f"{m}_embedding": embeddings[m] for m in MODALITIES},
+        **{presence_input_name(m): presence[m] for m in MODALITIES},
+    }
+    x = head(head_inputs)
+    return finish_model(
+        inputs,
+        x,
+        name=name,
+        include_top=include_top,
+        labels=labels,
+        num_classes=num_classes,
+        dropout=dropout,
+    )
+
+
+@architecture("concat_fusion", modalities=MODALITIES)
+def build_concat_fusion(
+    labels: Sequence[str] | None = None,
+    num_classes: int | None = None,
+    include_top: bool = True,
+    encoders: Mapping[str, Mapping] | None = None,
+    hidden_units: Sequence[int] = (256, 128),
+    dropout: float = 0.3,
+    name: str = "concat_fusion",
+) -> keras.Model:
+    """Feature-level baseline: presence-gated embeddings and flags, concatenated, then an MLP."""
+    inputs, embeddings, presence = _encode(encoders)
+    gated = [PresenceGate(name=f"{m}_gate")([embeddings[m], presence[m]]) for m in MODALITIES]
+    x = layers.Concatenate(name="concat")([*gated, _stack_presence(presence)])
+    for i, units in enumerate(hidden_units):
+        x = layers.Dense(units, activation="relu", name=f"mlp{i + 1}")(x)
+        x = layers.Dropout(dropout, name=f"mlp{i + 1}_dropout")(x)
+    return finish_model(
+        inputs,
+        x,
+        name=name,
+        include_top=include_top,
+        labels=labels,
+        num_classes=num_classes,
+        dropout=dropout,
+    )
+
+
+@architecture("late_fusion", modalities=MODALITIES)
+def build_late_fusion(
+    labels: Sequence[str] | None = None,
+    num_classes: int | None = None,
+    include_top: bool = True,
+    encoders: Mapping[str, Mapping] | None = None,
+    dropout: float = 0.3,
+    name: str = "late_fusion",
+) -> keras.Model:
+    """Decision-level baseline: one classifier per modality, logits averaged with learned
+    weights renormalised over the modalities present.
+
+    Without the top the model returns the presence-gated embeddings, concatenated.
+    """
+    inputs, embeddings, presence = _encode(encoders)
+    gated = [PresenceGate(name=f"{m}_gate")([embeddings[m], presence[m]]) for m in MODALITIES]
+    embedding = layers.Concatenate(name="concat")(gated)
+    if not include_top:
+        return finish_model(
+            inputs,
+            embedding,
+            name=name,
+            include_top=False,
+            labels=None,
+            num_classes=None,
+            dropout=0.0,
+        )
+    labels = resolve_labels(labels, num_classes)
+    logits = []
+    for m in MODALITIES:
+        x = layers.Dropout(dropout, name=f"{m}_head_dropout")(embeddings[m])
+        x = ClassifierHead(labels, activation=None, name=f"{m}_logits")(x)
+        logits.append(layers.Reshape((1, len(labels)), name=f"{m}_logits_token")(x))
+    logits = layers.Concatenate(axis=1, name="modality_logits")(logits)
+    fused = MaskedModalityAverage(name="weighted_average")([logits, _stack_presence(presence)])
+    outputs = layers.Softmax(name="predictions")(fused)
+    return keras.Model(inputs, outputs, name=name)

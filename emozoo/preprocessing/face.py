@@ -1,0 +1,82 @@
+"""Face crops -> the face models' input: grayscale, resized, float32 in [0, 255]."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import cv2
+import numpy as np
+
+
+class FacePreprocessor:
+    """Turn uint8 face crops into a ``(batch, size, size, 1)`` float32 array.
+
+    Accepts one crop (``HxW`` grayscale, ``HxWx3`` RGB, ``HxWx4`` RGBA), a batch
+    array (``NxHxW`` or ``NxHxWxC``) or a list of crops of any sizes. Colour is
+    converted to grayscale with the ITU-R BT.601 weights (``channel_order="bgr"`` for
+    arrays straight from ``cv2.imread``); each crop is resized with area interpolation.
+    """
+
+    def __init__(self, image_size: int = 48, channel_order: str = "rgb", **_ignored):
+        if channel_order not in ("rgb", "bgr"):
+            raise ValueError(f"channel_order must be 'rgb' or 'bgr', got {channel_order!r}")
+        self.image_size = int(image_size)
+        self.channel_order = channel_order
+
+    def _split_batch(self, images) -> list[np.ndarray]:
+        if isinstance(images, np.ndarray):
+            if images.ndim == 2 or (images.ndim == 3 and images.shape[-1] in (3, 4)):
+                return [images]
+            if images.ndim == 3 or images.ndim == 4:
+                return list(images)
+            raise ValueError(
+                f"Face images must be HxW, HxWxC, NxHxW or NxHxWxC; got an array of shape {images.shape}"
+            )
+        if isinstance(images, Sequence) and not isinstance(images, (str, bytes)):
+            return [np.asarray(image) for image in images]
+        raise TypeError(
+            f"Face images must be a numpy array or a list of arrays, not {type(images).__name__}"
+        )
+
+    def _to_gray(self, image: np.ndarray, index: int) -> np.ndarray:
+        if image.size == 0 or image.ndim not in (2, 3) or min(image.shape[:2]) < 2:
+            raise ValueError(f"Face image {index} has unusable shape {image.shape}")
+        if image.dtype != np.uint8:
+            if (
+                np.issubdtype(image.dtype, np.floating)
+                and image.size
+                and float(np.nanmax(image)) <= 1.0
+            ):
+                raise ValueError(
+                    f"Face image {index} is float in [0, 1]; pass uint8 pixels in [0, 255]"
+                )
+            image = np.clip(image, 0, 255).astype(np.uint8)
+        if image.ndim == 3:
+            channels = image.shape[-1]
+            if channels == 1:
+                image = image[..., 0]
+            elif channels in (3, 4):
+                code = {
+                    ("rgb", 3): cv2.COLOR_RGB2GRAY,
+                    ("rgb", 4): cv2.COLOR_RGBA2GRAY,
+                    ("bgr", 3): cv2.COLOR_BGR2GRAY,
+                    ("bgr", 4): cv2.COLOR_BGRA2GRAY,
+                }[(self.channel_order, channels)]
+                image = cv2.cvtColor(image, code)
+            else:
+                raise ValueError(f"Face image {index} has {channels} channels; expected 1, 3 or 4")
+        return image
+
+    def __call__(self, images) -> np.ndarray:
+        crops = self._split_batch(images)
+        if not crops:
+            raise ValueError("No face images given")
+        out = np.empty((len(crops), self.image_size, self.image_size, 1), np.float32)
+        for i, crop in enumerate(crops):
+            gray = self._to_gray(crop, i)
+            if gray.shape != (self.image_size, self.image_size):
+                gray = cv2.resize(
+                    gray, (self.image_size, self.image_size), interpolation=cv2.INTER_AREA
+                )
+            out[i, :, :, 0] = gray
+        return out

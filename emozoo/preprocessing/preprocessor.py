@@ -1,0 +1,122 @@
+"""The preprocessor a registered model is loaded with: raw inputs -> the model's input dict."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from emozoo.preprocessing.audio import AudioPreprocessor
+from emozoo.preprocessing.face import FacePreprocessor
+from emozoo.preprocessing.text import TextPreprocessor
+
+_MODALITY_PREPROCESSORS = {
+    "face": FacePreprocessor,
+    "text": TextPreprocessor,
+    "audio": AudioPreprocessor,
+}
+
+
+class Preprocessor:
+    """Turn raw face crops, texts and waveforms into a model's batched input dict.
+
+    A unimodal model's preprocessor takes its one modality. A multimodal model's takes
+    any subset; each missing modality is fed zeros and its ``<modality>_present`` flag
+    is 0, so the model ignores it.
+
+    >>> import emozoo, numpy as np
+    >>> pre = emozoo.load_preprocessor("cnn_lstm_fusion")
+    >>> batch = pre(face=np.zeros((48, 48), np.uint8), text="What a day!")
+    >>> batch["audio_present"].tolist()
+    [[0.0]]
+    """
+
+    def __init__(
+        self,
+        modalities: Sequence[str],
+        params: Mapping[str, Mapping[str, Any]],
+        labels: Sequence[str],
+    ):
+        self.modalities = tuple(modalities)
+        self.labels = tuple(labels)
+        self.params = {m: dict(params.get(m, {})) for m in self.modalities}
+        self._preprocessors = {
+            m: _MODALITY_PREPROCESSORS[m](**self.params[m]) for m in self.modalities
+        }
+        self.multimodal = len(self.modalities) > 1
+
+    @property
+    def face(self) -> FacePreprocessor | None:
+        return self._preprocessors.get("face")
+
+    @property
+    def text(self) -> TextPreprocessor | None:
+        return self._preprocessors.get("text")
+
+    @property
+    def audio(self) -> AudioPreprocessor | None:
+        return self._preprocessors.get("audio")
+
+    def _zeros(self, modality: str, batch: int) -> np.ndarray:
+        if modality == "face":
+            size = self.face.image_size
+            return np.zeros((batch, size, size, 1), np.float32)
+        if modality == "text":
+            return np.zeros((batch, self.text.sequence_length), np.int32)
+        return np.zeros((batch, self.audio.num_samples), np.float32)
+
+    def __call__(
+        self, face=None, text=None, audio=None, sample_rate: int | None = None
+    ) -> dict[str, np.ndarray]:
+        """Preprocess any subset of modalities into the model's input dict.
+
+        Args:
+            face: uint8 face crop(s): ``HxW``, ``HxWx3`` (RGB), a batch, or a list.
+            text: a string or a list of strings.
+            audio: a float waveform (mono, or ``(samples, channels)``) or a list of them.
+            sample_rate: sampling rate of ``audio`` (default: the model's, 16 kHz).
+        """
+        given = {"face": face, "text": text, "audio": audio}
+        given = {m: v for m, v in given.items() if v is not None}
+        unexpected = [m for m in given if m not in self.modalities]
+        if unexpected:
+            raise ValueError(
+                f"This model takes {', '.join(self.modalities) or 'embeddings'}, not {', '.join(unexpected)}"
+            )
+        if not given:
+            raise ValueError(f"Give at least one of: {', '.join(self.modalities)}")
+        arrays = {}
+        for modality, value in given.items():
+            if modality == "audio":
+                arrays[modality] = self.audio(value, sample_rate=sample_rate)
+            else:
+                arrays[modality] = self._preprocessors[modality](value)
+        sizes = {m: len(a) for m, a in arrays.items()}
+        if len(set(sizes.values())) > 1:
+            raise ValueError(f"Modalities have different batch sizes: {sizes}")
+        if not self.multimodal:
+            return arrays
+        batch = next(iter(sizes.values()))
+        inputs = {}
+        for modality in self.modalities:
+            present = modality in arrays
+            inputs[modality] = arrays[modality] if present else self._zeros(modality, batch)
+            inputs[f"{modality}_present"] = np.full((batch, 1), float(present), np.float32)
+        return inputs
+
+    def decode(self, probabilities, top_k: int | None = None) -> list[list[tuple[str, float]]]:
+        """``[(label, probability), ...]`` per sample, most likely first."""
+        probabilities = np.asarray(probabilities)
+        if probabilities.ndim == 1:
+            probabilities = probabilities[None]
+        if probabilities.shape[-1] != len(self.labels):
+            raise ValueError(
+                f"Expected {len(self.labels)} probabilities per sample, got {probabilities.shape[-1]}"
+            )
+        k = top_k or len(self.labels)
+        order = np.argsort(-probabilities, axis=-1)[:, :k]
+        return [
+            [(self.labels[j], float(p[j])) for j in row]
+            for p, row in zip(probabilities, order, strict=True)
+        ]

@@ -1,0 +1,40 @@
+"""Named models: the zoo configs, user registrations, loading and model cards."""
+
+from emozoo.registry.entry import ModelEntry
+from emozoo.registry.loading import (
+    NoPretrainedWeightsError,
+    build_model,
+    builder_kwargs,
+    load,
+    load_preprocessor,
+    model_info,
+)
+from emozoo.registry.registry import (
+    UnknownModelError,
+    builtin_config_path,
+    get_entry,
+    list_models,
+    register_model,
+    unregister_model,
+)
+from emozoo.registry.weights import WeightsError, WeightsInfo, sha256_file, verify_weights
+
+__all__ = [
+    "ModelEntry",
+    "NoPretrainedWeightsError",
+    "UnknownModelError",
+    "WeightsError",
+    "WeightsInfo",
+    "build_model",
+    "builder_kwargs",
+    "builtin_config_path",
+    "get_entry",
+    "list_models",
+    "load",
+    "load_preprocessor",
+    "model_info",
+    "register_model",
+    "sha256_file",
+    "unregister_model",
+    "verify_weights",
+]

@@ -1,0 +1,197 @@
+"""Build, load and describe registered models. Nothing here touches the network."""
+
+from __future__ import annotations
+
+import copy
+import inspect
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from emozoo.registry.entry import ModelEntry
+from emozoo.registry.registry import get_entry
+from emozoo.registry.weights import verify_weights
+
+logger = logging.getLogger("emozoo")
+
+DEFAULT = "default"
+
+
+class NoPretrainedWeightsError(RuntimeError):
+    """``weights="default"`` was asked of a model that has no pretrained weights yet."""
+
+
+def _shape_kwargs(entry: ModelEntry, modality: str) -> dict[str, Any]:
+    """Builder arguments fixed by preprocessing: input sizes live in one place only."""
+    params = entry.preprocessing[modality]
+    if modality == "face":
+        return {"image_size": params["image_size"]}
+    if modality == "text":
+        from emozoo.preprocessing.text import vocabulary_size
+
+        return {
+            "sequence_length": params["sequence_length"],
+            "vocabulary_size": vocabulary_size(params["vocabulary"]),
+        }
+    return {"sample_rate": params["sample_rate"], "duration_s": params["duration_s"]}
+
+
+def builder_kwargs(entry: ModelEntry) -> dict[str, Any]:
+    """The full keyword arguments ``entry``'s architecture builder is called with."""
+    from emozoo.models import get_architecture
+
+    builder = get_architecture(entry.architecture)
+    kwargs = copy.deepcopy(entry.config)
+    if "encoders" in inspect.signature(builder).parameters:
+        encoders = kwargs.setdefault("encoders", {})
+        for modality in entry.modalities:
+            encoders.setdefault(modality, {}).update(_shape_kwargs(entry, modality))
+    elif len(entry.modalities) == 1:
+        kwargs.update(_shape_kwargs(entry, entry.modalities[0]))
+    return kwargs
+
+
+def build_model(entry: ModelEntry, labels: Sequence[str] | None = None, include_top: bool = True):
+    """Build ``entry``'s architecture with random weights."""
+    from emozoo.models import architecture_modalities, get_architecture
+
+    expected = architecture_modalities(entry.architecture)
+    if tuple(entry.modalities) != tuple(expected):
+        raise ValueError(
+            f"{entry.name}: architecture {entry.architecture!r} takes {list(expected)}, "
+            f"but the entry lists modalities {list(entry.modalities)}"
+        )
+    builder = get_architecture(entry.architecture)
+    return builder(
+        labels=list(labels if labels is not None else entry.labels),
+        include_top=include_top,
+        name=entry.name,
+        **builder_kwargs(entry),
+    )
+
+
+def _read_weights_into(model, path: Path) -> None:
+    """Load a ``.weights.h5`` or a ``.keras`` file into ``model`` (same architecture)."""
+    import keras
+
+    from emozoo.models import transfer_weights
+
+    if path.suffix == ".keras":
+        saved = keras.saving.load_model(path, safe_mode=True, compile=False)
+        untouched = transfer_weights(saved, model)
+        if untouched:
+            raise ValueError(f"{path} does not match the model: no weights for layers {untouched}")
+    elif path.name.endswith(".weights.h5"):
+        model.load_weights(path)
+    else:
+        raise ValueError(f"Weights must be a .weights.h5 or .keras file, got {path}")
+
+
+def load(
+    name: str,
+    weights: str | Path | None = DEFAULT,
+    labels: Sequence[str] | None = None,
+    include_top: bool = True,
+):
+    """Build the registered model ``name`` and load its weights, offline.
+
+    Args:
+        name: a name from :func:`emozoo.list_models`.
+        weights: ``"default"`` for the registered pretrained weights (sha256-checked),
+            ``None`` for random initialisation, or a path to a ``.weights.h5`` / ``.keras``
+            file of the same architecture and label set.
+        labels: a different label set: encoders keep their pretrained weights and the
+            classifier is new (randomly initialised) with these outputs.
+        include_top: ``False`` returns the embedding model (no classifier).
+
+    Returns:
+        A ``keras.Model`` whose inputs are named as :func:`emozoo.load_preprocessor`'s
+        outputs.
+
+    Raises:
+        UnknownModelError: no such model (with close-match suggestions).
+        NoPretrainedWeightsError: ``weights="default"`` but none are registered.
+        WeightsError: the registered file is missing or its sha256 differs.
+
+    >>> model = load("face_cnn", weights=None, labels=["happy", "sad"])
+    >>> model.output_shape
+    (None, 2)
+    """
+    entry = get_entry(name)
+    if weights is None:
+        return build_model(entry, labels=labels, include_top=include_top)
+    if isinstance(weights, str) and weights == DEFAULT:
+        if entry.weights is None:
+            raise NoPretrainedWeightsError(
+                f"{name!r} has no pretrained weights yet; use weights=None for a randomly "
+                f"initialised model. Pretrained models: see emozoo.list_models(pretrained=True)."
+            )
+        path = verify_weights(entry.weights)
+    else:
+        path = Path(weights).expanduser()
+        if not path.is_file():
+            raise FileNotFoundError(f"Weights file {path} does not exist")
+
+    trained = build_model(entry, include_top=True)
+    _read_weights_into(trained, path)
+    same_labels = labels is None or tuple(labels) == tuple(entry.labels)
+    if same_labels and include_top:
+        return trained
+
+    from emozoo.models import transfer_weights
+
+    model = build_model(entry, labels=labels, include_top=include_top)
+    fresh = transfer_weights(trained, model)
+    if fresh:
+        logger.info(
+            "%s: layers %s are newly initialised (not in the pretrained weights)", name, fresh
+        )
+    return model
+
+
+def load_preprocessor(name: str):
+    """The :class:`~emozoo.preprocessing.Preprocessor` of registered model ``name``.
+
+    >>> pre = load_preprocessor("text_bilstm")
+    >>> pre(text=["I am so happy!"])["text"].shape
+    (1, 64)
+    """
+    from emozoo.preprocessing import Preprocessor
+
+    entry = get_entry(name)
+    if not entry.modalities:
+        raise ValueError(f"{name!r} takes embeddings, not raw inputs; it has no preprocessor")
+    return Preprocessor(entry.modalities, entry.preprocessing, entry.labels)
+
+
+def model_info(name: str, build: bool = True) -> dict[str, Any]:
+    """What a registered model is: its card as a dict.
+
+    Holds the architecture, modalities, labels, preprocessing, builder arguments and
+    the weights' provenance (file, sha256, size, training data, recipe, metrics). With
+    ``build`` (default) the model is built to add its inputs, output and parameter count.
+    """
+    entry = get_entry(name)
+    info: dict[str, Any] = {
+        "name": entry.name,
+        "description": entry.description,
+        "architecture": entry.architecture,
+        "modalities": list(entry.modalities),
+        "labels": list(entry.labels),
+        "preprocessing": copy.deepcopy(entry.preprocessing),
+        "config": builder_kwargs(entry) if build else copy.deepcopy(entry.config),
+        "pretrained": entry.pretrained,
+        "weights": entry.weights.to_dict() if entry.weights else None,
+        "source": entry.source,
+    }
+    if build:
+        from emozoo.models import input_specs
+
+        model = build_model(entry)
+        info["inputs"] = {
+            k: {"shape": list(s), "dtype": d} for k, (s, d) in input_specs(model).items()
+        }
+        info["output"] = {"shape": list(model.output_shape[1:]), "meaning": "class probabilities"}
+        info["params"] = int(model.count_params())
+    return info

@@ -1,0 +1,1 @@
+"""Zoo configs (installed as emozoo.zoo_configs)."""
