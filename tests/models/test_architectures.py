@@ -1,0 +1,173 @@
+"""Every architecture: shapes, heads, masking, a training step and ``.keras`` round trips.
+
+This folder runs twice in CI: on the TensorFlow backend and with ``KERAS_BACKEND=jax``.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+import keras
+import numpy as np
+import pytest
+
+from emozoo.labels import EMOTIONS
+from emozoo.models import (
+    MODALITIES,
+    architecture_modalities,
+    embedding_model,
+    get_architecture,
+    get_labels,
+    input_specs,
+    list_architectures,
+)
+from tests.models.helpers import SMALL_CONFIGS, random_inputs
+
+ARCHITECTURES = list_architectures()
+FUSED = [a for a in ARCHITECTURES if architecture_modalities(a) == MODALITIES]
+
+
+def build_small(name: str, **kwargs) -> keras.Model:
+    return get_architecture(name)(**SMALL_CONFIGS[name], **kwargs)
+
+
+def test_every_architecture_has_a_small_test_config():
+    assert set(ARCHITECTURES) == set(SMALL_CONFIGS)
+    assert set(ARCHITECTURES) >= {
+        "face_cnn",
+        "text_bilstm",
+        "audio_lstm",
+        "fusion_transformer",
+        "cnn_lstm_fusion",
+        "late_fusion",
+        "concat_fusion",
+    }
+
+
+@pytest.mark.parametrize("name", ARCHITECTURES)
+def test_default_shapes_and_labels(name):
+    model = get_architecture(name)()
+    assert model.output_shape == (None, len(EMOTIONS))
+    assert get_labels(model) == EMOTIONS
+    specs = input_specs(model)
+    expected = {
+        "face_cnn": {"face": ((48, 48, 1), "float32")},
+        "text_bilstm": {"text": ((64,), "int32")},
+        "audio_lstm": {"audio": ((48000,), "float32")},
+    }
+    if name in expected:
+        assert specs == expected[name]
+    elif name in FUSED:
+        assert specs["face"] == ((48, 48, 1), "float32")
+        assert specs["text"] == ((64,), "int32")
+        assert specs["audio"] == ((48000,), "float32")
+        for modality in MODALITIES:
+            assert specs[f"{modality}_present"] == ((1,), "float32")
+    probabilities = model.predict(random_inputs(model, batch=2), verbose=0)
+    assert probabilities.shape == (2, len(EMOTIONS))
+    np.testing.assert_allclose(probabilities.sum(axis=-1), 1.0, rtol=1e-5)
+
+
+@pytest.mark.parametrize("name", ARCHITECTURES)
+def test_other_label_sets_and_embeddings(name):
+    labels = ["calm", "happy", "sad", "angry"]
+    model = build_small(name, labels=labels)
+    assert model.output_shape == (None, 4)
+    assert get_labels(model) == tuple(labels)
+    assert build_small(name, num_classes=3).output_shape == (None, 3)
+
+    headless = build_small(name, include_top=False)
+    assert get_labels(headless) is None
+    embedding = headless.predict(random_inputs(headless), verbose=0)
+    assert embedding.ndim == 2 and embedding.shape[0] == 3 and np.isfinite(embedding).all()
+    if name != "late_fusion":
+        assert embedding_model(model).output_shape == headless.output_shape
+
+
+@pytest.mark.parametrize(
+    "bad", [{"labels": ["only_one"]}, {"labels": ["a", "a"]}, {"num_classes": 1}]
+)
+def test_bad_label_sets_are_rejected(bad):
+    with pytest.raises(ValueError):
+        build_small("face_cnn", **bad)
+
+
+@pytest.mark.parametrize("name", FUSED)
+@pytest.mark.parametrize("missing", MODALITIES)
+def test_missing_modality_is_ignored(name, missing):
+    model = build_small(name)
+    inputs = random_inputs(model, present={missing: 0.0})
+    other = dict(inputs)
+    other[missing] = random_inputs(model, seed=1)[missing]
+    out = model.predict(inputs, verbose=0)
+    np.testing.assert_allclose(out, model.predict(other, verbose=0), atol=1e-6)
+    # The same change with the modality present does move the output.
+    present = random_inputs(model)
+    changed = dict(present, **{missing: other[missing]})
+    assert (
+        np.abs(model.predict(present, verbose=0) - model.predict(changed, verbose=0)).max() > 1e-6
+    )
+
+
+@pytest.mark.parametrize("name", FUSED)
+def test_all_modalities_missing_gives_finite_output(name):
+    model = build_small(name)
+    out = model.predict(random_inputs(model, present={m: 0.0 for m in MODALITIES}), verbose=0)
+    assert np.isfinite(out).all()
+
+
+def test_empty_text_gives_finite_embedding():
+    model = build_small("text_bilstm", include_top=False)
+    ids = np.zeros((2, SMALL_CONFIGS["text_bilstm"]["sequence_length"]), np.int32)
+    assert np.isfinite(model.predict({"text": ids}, verbose=0)).all()
+
+
+@pytest.mark.parametrize("name", ARCHITECTURES)
+def test_training_step_updates_weights(name):
+    model = build_small(name)
+    model.compile(optimizer=keras.optimizers.Adam(1e-2), loss="categorical_crossentropy")
+    inputs = random_inputs(model, batch=4)
+    targets = keras.utils.to_categorical(np.arange(4) % len(EMOTIONS), len(EMOTIONS))
+    before = [w.copy() for w in model.get_weights()]
+    history = model.fit(inputs, targets, batch_size=4, epochs=2, verbose=0)
+    assert np.isfinite(history.history["loss"]).all()
+    changed = sum(not np.allclose(a, b) for a, b in zip(before, model.get_weights(), strict=True))
+    assert changed > len(before) // 2
+
+
+@pytest.mark.parametrize("name", ARCHITECTURES)
+def test_keras_file_round_trip_in_safe_mode(name, tmp_path):
+    model = build_small(name, labels=["calm", "happy", "sad"])
+    inputs = random_inputs(model)
+    path = tmp_path / f"{name}.keras"
+    model.save(path)
+    restored = keras.saving.load_model(path, safe_mode=True)
+    np.testing.assert_allclose(
+        model.predict(inputs, verbose=0), restored.predict(inputs, verbose=0), atol=1e-6
+    )
+    assert get_labels(restored) == ("calm", "happy", "sad")
+
+
+def test_keras_file_loads_in_a_fresh_process_after_import(tmp_path):
+    model = build_small("cnn_lstm_fusion")
+    inputs = random_inputs(model)
+    np.savez(tmp_path / "inputs.npz", **inputs)
+    np.save(tmp_path / "expected.npy", model.predict(inputs, verbose=0))
+    model.save(tmp_path / "m.keras")
+    script = textwrap.dedent(
+        f"""
+        import numpy as np, keras, emozoo.models
+        model = keras.saving.load_model({str(tmp_path / "m.keras")!r}, safe_mode=True)
+        inputs = dict(np.load({str(tmp_path / "inputs.npz")!r}))
+        out = model.predict(inputs, verbose=0)
+        np.testing.assert_allclose(out, np.load({str(tmp_path / "expected.npy")!r}), atol=1e-6)
+        print("ok", keras.backend.backend())
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "ok" in result.stdout

@@ -1,0 +1,57 @@
+"""The command line mirrors the Python API."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from importlib.metadata import entry_points
+
+import emozoo
+from emozoo.cli import main
+
+
+def test_console_script_is_installed():
+    (script,) = entry_points(group="console_scripts", name="emozoo")
+    assert script.value == "emozoo.cli:main"
+
+
+def test_list_shows_the_same_models_as_the_api(capsys):
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    names = [line.split()[0] for line in out.splitlines()[2:]]
+    assert names == emozoo.list_models()
+
+
+def test_list_json_and_filters(capsys):
+    assert main(["list", "*fusion", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [r["name"] for r in rows] == emozoo.list_models("*fusion")
+    assert main(["list", "none*"]) == 0
+    assert "No registered model" in capsys.readouterr().out
+
+
+def test_info_prints_the_card(capsys):
+    assert main(["info", "face_cnn"]) == 0
+    out = capsys.readouterr().out
+    for expected in ("face_cnn", "parameters", "(48, 48, 1)", "angry, disgust", "weights"):
+        assert expected in out
+    assert main(["info", "face_cnn", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["params"] == emozoo.model_info("face_cnn")["params"]
+
+
+def test_unknown_model_is_a_clear_error(capsys):
+    assert main(["info", "face_cn"]) == 2
+    err = capsys.readouterr().err
+    assert "Unknown model 'face_cn'" in err and "Did you mean 'face_cnn'" in err
+
+
+def test_python_dash_m_runs_the_cli():
+    result = subprocess.run(
+        [sys.executable, "-m", "emozoo", "list", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert {r["name"] for r in json.loads(result.stdout)} == set(emozoo.list_models())

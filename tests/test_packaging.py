@@ -1,0 +1,68 @@
+"""What a fresh install needs is declared and shipped."""
+
+from __future__ import annotations
+
+import configparser
+import json
+from importlib import resources
+from pathlib import Path
+
+import emozoo
+from emozoo.paths import ASSETS_DIR, PROJECT_ROOT, data_dir
+from emozoo.registry import get_entry
+
+SETUP_CFG = PROJECT_ROOT / "setup.cfg"
+
+
+def _declared_packages() -> set[str]:
+    config = configparser.ConfigParser()
+    config.read(SETUP_CFG)
+    return {p.strip() for p in config["options"]["packages"].split() if p.strip()}
+
+
+def test_every_subpackage_is_declared():
+    found = {"emozoo.zoo_configs"}
+    for init in (PROJECT_ROOT / "emozoo").rglob("__init__.py"):
+        found.add(".".join(init.parent.relative_to(PROJECT_ROOT).parts))
+    assert found == _declared_packages()
+
+
+def test_zoo_configs_are_installed_and_valid():
+    files = [p for p in resources.files("emozoo.zoo_configs").iterdir() if p.name.endswith(".json")]
+    assert {p.name.removesuffix(".json") for p in files} == set(emozoo.list_models())
+    for path in files:
+        data = json.loads(path.read_text())
+        assert data["labels"] == list(emozoo.EMOTIONS), path.name
+        assert get_entry(data["name"]).architecture == data["architecture"]
+
+
+def test_vocabulary_is_shipped():
+    vocabulary = ASSETS_DIR / "wordpiece_vocab.txt"
+    tokens = vocabulary.read_text(encoding="utf-8").splitlines()
+    assert tokens[:5] == ["[PAD]", "[CLS]", "[SEP]", "[UNK]", "[MASK]"]
+    assert len(tokens) == len(set(tokens)) > 5000
+
+
+def test_data_dir_follows_the_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("EMOZOO_DATA_DIR", str(tmp_path))
+    assert data_dir() == tmp_path.resolve()
+    monkeypatch.delenv("EMOZOO_DATA_DIR")
+    assert data_dir() == (PROJECT_ROOT.parent / "shared" / "data").resolve()
+
+
+def test_models_layer_imports_no_upper_layer():
+    for module in (PROJECT_ROOT / "emozoo" / "models").glob("*.py"):
+        source = module.read_text()
+        for layer in (
+            "emozoo.registry",
+            "emozoo.training",
+            "emozoo.export",
+            "emozoo.inference",
+            "emozoo.data",
+        ):
+            assert layer not in source, f"{module.name} imports {layer}"
+
+
+def test_readme_explains_tensorflow_io_absence():
+    readme = Path(PROJECT_ROOT / "README.md").read_text()
+    assert "tensorflow-io" in readme

@@ -1,0 +1,209 @@
+"""The registry: names, errors, weights integrity, user models, relabelling."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import keras
+import numpy as np
+import pytest
+
+import emozoo
+from emozoo.models import get_labels
+from emozoo.registry import (
+    NoPretrainedWeightsError,
+    UnknownModelError,
+    WeightsError,
+    WeightsInfo,
+    get_entry,
+    sha256_file,
+    unregister_model,
+)
+from emozoo.registry import registry as registry_module
+from tests.models.helpers import random_inputs
+
+EXPECTED_MODELS = {
+    "face_cnn",
+    "text_bilstm",
+    "audio_lstm",
+    "fusion_transformer",
+    "cnn_lstm_fusion",
+    "late_fusion",
+    "concat_fusion",
+}
+
+
+@pytest.fixture
+def user_models():
+    """Names registered during a test are removed afterwards."""
+    names: list[str] = []
+    yield names
+    for name in names:
+        if name in registry_module._registry:
+            unregister_model(name)
+
+
+def test_list_models_has_every_builtin_model():
+    assert set(emozoo.list_models()) >= EXPECTED_MODELS
+    assert emozoo.list_models() == sorted(emozoo.list_models())
+
+
+def test_list_models_pattern_and_pretrained_filters():
+    assert set(emozoo.list_models("*fusion")) == {"cnn_lstm_fusion", "late_fusion", "concat_fusion"}
+    assert emozoo.list_models("nothing*") == []
+    everything = set(emozoo.list_models())
+    assert (
+        set(emozoo.list_models(pretrained=True)) | set(emozoo.list_models(pretrained=False))
+        == everything
+    )
+    for name in emozoo.list_models(pretrained=True):
+        assert get_entry(name).weights is not None
+
+
+def test_unknown_name_suggests_close_match():
+    with pytest.raises(UnknownModelError, match="Did you mean 'cnn_lstm_fusion'"):
+        emozoo.load("cnn_lstm_fusoin", weights=None)
+    with pytest.raises(UnknownModelError, match="Registered models: .*face_cnn"):
+        emozoo.model_info("zzzzzz")
+
+
+def test_load_builds_registered_model_with_entry_labels():
+    model = emozoo.load("cnn_lstm_fusion", weights=None)
+    assert model.name == "cnn_lstm_fusion"
+    assert get_labels(model) == emozoo.EMOTIONS
+    assert {t.name for t in model.inputs} == {
+        "face",
+        "text",
+        "audio",
+        "face_present",
+        "text_present",
+        "audio_present",
+    }
+
+
+def test_model_vocabulary_size_comes_from_the_shipped_vocabulary():
+    pre = emozoo.load_preprocessor("text_bilstm")
+    model = emozoo.load("text_bilstm", weights=None)
+    assert model.get_layer("token_embedding").input_dim == pre.text.vocabulary_size > 1000
+
+
+def test_default_weights_without_pretrained_weights_is_a_clear_error(user_models):
+    emozoo.register_model("no_weights_face", base="face_cnn")
+    user_models.append("no_weights_face")
+    with pytest.raises(NoPretrainedWeightsError, match="weights=None"):
+        emozoo.load("no_weights_face")
+
+
+def _small_face_model_file(tmp_path, labels=None):
+    model = emozoo.load("face_cnn", weights=None, labels=labels)
+    path = tmp_path / "face.weights.h5"
+    model.save_weights(path)
+    return model, path
+
+
+def test_registered_weights_load_and_are_hash_checked(tmp_path, user_models):
+    model, path = _small_face_model_file(tmp_path)
+    entry = emozoo.register_model(
+        "my_face", base="face_cnn", weights=path, training_data="unit test"
+    )
+    user_models.append("my_face")
+    assert entry.weights.sha256 == sha256_file(path)
+    loaded = emozoo.load("my_face")
+    inputs = random_inputs(model)
+    np.testing.assert_allclose(
+        loaded.predict(inputs, verbose=0), model.predict(inputs, verbose=0), atol=1e-6
+    )
+    assert "my_face" in emozoo.list_models(pretrained=True)
+
+    with open(path, "ab") as f:
+        f.write(b"tampered")
+    with pytest.raises(WeightsError) as error:
+        emozoo.load("my_face")
+    message = str(error.value)
+    assert str(path) in message and entry.weights.sha256 in message and sha256_file(path) in message
+
+
+def test_missing_weights_file_names_the_file(tmp_path, user_models):
+    _, path = _small_face_model_file(tmp_path)
+    emozoo.register_model("gone_face", base="face_cnn", weights=path)
+    user_models.append("gone_face")
+    path.unlink()
+    with pytest.raises(WeightsError, match="face.weights.h5 is missing"):
+        emozoo.load("gone_face")
+
+
+def test_builtin_weights_entries_are_checked_too(monkeypatch, tmp_path):
+    entry = get_entry("face_cnn")
+    fake = WeightsInfo(file=str(tmp_path / "absent.weights.h5"), sha256="0" * 64)
+    monkeypatch.setitem(
+        registry_module._registry, "face_cnn", dataclasses.replace(entry, weights=fake)
+    )
+    with pytest.raises(WeightsError, match="absent.weights.h5 is missing"):
+        emozoo.load("face_cnn")
+
+
+def test_new_labels_keep_pretrained_encoder_weights(tmp_path, user_models):
+    model, path = _small_face_model_file(tmp_path)
+    emozoo.register_model("relabel_face", base="face_cnn", weights=path)
+    user_models.append("relabel_face")
+    relabelled = emozoo.load("relabel_face", labels=["calm", "happy", "sad", "angry"])
+    assert relabelled.output_shape == (None, 4)
+    assert get_labels(relabelled) == ("calm", "happy", "sad", "angry")
+    for layer_name in ("stem1_conv", "block2_sep1"):
+        for a, b in zip(
+            model.get_layer(layer_name).get_weights(),
+            relabelled.get_layer(layer_name).get_weights(),
+            strict=True,
+        ):
+            np.testing.assert_array_equal(a, b)
+
+    headless = emozoo.load("relabel_face", include_top=False)
+    inputs = random_inputs(model)
+    reference = keras.Model(model.inputs, model.get_layer("embedding").output)
+    np.testing.assert_allclose(
+        headless.predict(inputs, verbose=0), reference.predict(inputs, verbose=0), atol=1e-6
+    )
+
+
+def test_weights_from_a_keras_file_path(tmp_path):
+    model = emozoo.load("face_cnn", weights=None)
+    path = tmp_path / "face.keras"
+    model.save(path)
+    loaded = emozoo.load("face_cnn", weights=path)
+    inputs = random_inputs(model)
+    np.testing.assert_allclose(
+        loaded.predict(inputs, verbose=0), model.predict(inputs, verbose=0), atol=1e-6
+    )
+
+
+def test_weights_path_errors(tmp_path):
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        emozoo.load("face_cnn", weights=tmp_path / "nope.weights.h5")
+    bad = tmp_path / "weights.bin"
+    bad.write_bytes(b"not weights")
+    with pytest.raises(ValueError, match=r"\.weights\.h5 or \.keras"):
+        emozoo.load("face_cnn", weights=bad)
+
+
+def test_register_model_errors(user_models):
+    with pytest.raises(ValueError, match="already registered"):
+        emozoo.register_model("face_cnn", base="face_cnn")
+    with pytest.raises(ValueError, match="architecture or a base"):
+        emozoo.register_model("x")
+    with pytest.raises(KeyError, match="Unknown architecture"):
+        emozoo.register_model("x", architecture="resnet9000")
+    with pytest.raises(FileNotFoundError):
+        emozoo.register_model("x", base="face_cnn", weights="/nonexistent/w.weights.h5")
+    with pytest.raises(ValueError, match="built-in"):
+        unregister_model("face_cnn")
+
+
+def test_model_info_is_a_complete_card():
+    info = emozoo.model_info("cnn_lstm_fusion")
+    assert info["labels"] == list(emozoo.EMOTIONS)
+    assert info["params"] > 100_000
+    assert info["inputs"]["face"] == {"shape": [48, 48, 1], "dtype": "float32"}
+    assert info["output"]["shape"] == [7]
+    assert set(info["preprocessing"]) == {"face", "text", "audio"}
+    assert "weights" in info and "pretrained" in info
+    assert emozoo.model_info("face_cnn", build=False)["architecture"] == "face_cnn"
