@@ -1,0 +1,202 @@
+"""Records -> batched ``tf.data.Dataset`` of ``(inputs, label)`` for a registered model.
+
+Order of work: decode and preprocess (deterministic) -> ``cache`` -> ``shuffle`` ->
+``batch`` -> augment (on whole batches) -> ``prefetch(AUTOTUNE)``. Labels are int32
+indices into the records' label set. Same seed, same batches.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import tensorflow as tf
+
+from emozoo.data.audio_io import AudioReadError, load_clip
+from emozoo.data.augment import AudioAugment, FaceAugment, TextAugment
+from emozoo.data.records import Records
+
+AUTOTUNE = tf.data.AUTOTUNE
+
+
+@dataclass
+class SkipReport:
+    """Samples left out because they could not be read (only with ``on_error="skip"``)."""
+
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def count(self) -> int:
+        return len(self.skipped)
+
+    def __str__(self) -> str:
+        lines = [f"{self.count} sample(s) skipped"]
+        lines += [f"  {item}: {reason}" for item, reason in self.skipped]
+        return "\n".join(lines)
+
+
+def _face_dataset(records: Records, image_size: int) -> tf.data.Dataset:
+    images = np.asarray(records.items)
+    if images.ndim != 3:
+        raise ValueError(
+            f"{records!r}: face items must be (n, h, w) uint8, got shape {images.shape}"
+        )
+    if images.shape[1:] != (image_size, image_size):
+        from emozoo.preprocessing import FacePreprocessor
+
+        images = FacePreprocessor(image_size)(images)[..., 0].astype(np.uint8)
+    return tf.data.Dataset.from_tensor_slices((images[..., None], records.labels.astype(np.int32)))
+
+
+def _text_dataset(
+    records: Records, text_preprocessor, on_error: str, report: SkipReport
+) -> tf.data.Dataset:
+    texts, labels = [], []
+    for i, (text, label) in enumerate(zip(records.items, records.labels, strict=True)):
+        if not isinstance(text, str) or not text.strip():
+            reason = "empty text"
+            if on_error == "raise":
+                raise ValueError(
+                    f"{records.name}/{records.split} text {i} is empty; pass on_error='skip' to leave it out"
+                )
+            report.skipped.append((f"{records.name}/{records.split}[{i}]", reason))
+            continue
+        texts.append(text)
+        labels.append(label)
+    tokenizer = text_preprocessor.tokenizer
+    ds = tf.data.Dataset.from_tensor_slices((texts, np.asarray(labels, np.int32)))
+    # Tokenize in batches inside the graph (keras_hub's WordPieceTokenizer is tf-text).
+    return ds.batch(1024).map(lambda t, y: (tokenizer(t), y), num_parallel_calls=AUTOTUNE).unbatch()
+
+
+def _audio_dataset(
+    records: Records, audio_preprocessor, on_error: str, report: SkipReport
+) -> tf.data.Dataset:
+    rate, num_samples = audio_preprocessor.sample_rate, audio_preprocessor.num_samples
+
+    def read(path: bytes) -> np.ndarray:
+        path = path.decode()
+        try:
+            return load_clip(path, rate, num_samples)
+        except AudioReadError as error:
+            if on_error == "raise":
+                raise
+            report.skipped.append((path, str(error)))
+            return np.zeros((0,), np.float32)
+
+    def decode(path, label):
+        audio = tf.numpy_function(read, [path], tf.float32, stateful=False)
+        audio.set_shape([None])
+        return audio, label
+
+    ds = tf.data.Dataset.from_tensor_slices((list(records.items), records.labels.astype(np.int32)))
+    ds = ds.map(decode, num_parallel_calls=AUTOTUNE, deterministic=True)
+    ds = ds.filter(lambda audio, label: tf.shape(audio)[0] > 0)
+    return ds.map(lambda audio, label: (tf.ensure_shape(audio, [num_samples]), label))
+
+
+def make_dataset(
+    records: Records,
+    preprocessor,
+    *,
+    batch_size: int = 64,
+    shuffle: bool = True,
+    augment: bool | Mapping[str, object] = False,
+    seed: int = 0,
+    cache: bool = True,
+    on_error: str = "raise",
+    drop_remainder: bool = False,
+    report: SkipReport | None = None,
+) -> tf.data.Dataset:
+    """Batched ``({modality: input}, label)`` for ``records``, preprocessed like ``preprocessor``.
+
+    Args:
+        records: from an adapter such as :func:`emozoo.data.load_source`.
+        preprocessor: :func:`emozoo.load_preprocessor` of the model to feed.
+        augment: ``True`` for the default augmentation of the records' modality, or a
+            mapping of :class:`FaceAugment` / :class:`AudioAugment` / :class:`TextAugment`
+            fields to override.
+        seed: fixes shuffling and augmentation.
+        on_error: ``"raise"`` (default) stops at the first unreadable or empty sample with
+            its name; ``"skip"`` leaves it out and records it in ``report``.
+        report: a :class:`SkipReport` to fill (with ``on_error="skip"``).
+
+    >>> import emozoo
+    >>> from emozoo.data import load_source  # doctest: +SKIP
+    >>> ds = make_dataset(load_source("fer2013", "train"), emozoo.load_preprocessor("face_cnn"))  # doctest: +SKIP
+    """
+    if on_error not in ("raise", "skip"):
+        raise ValueError(f"on_error must be 'raise' or 'skip', got {on_error!r}")
+    if records.modality not in preprocessor.modalities:
+        raise ValueError(
+            f"{records!r} is {records.modality}; the model takes {', '.join(preprocessor.modalities)}"
+        )
+    if len(records) == 0:
+        raise ValueError(f"{records!r} is empty")
+    report = report if report is not None else SkipReport()
+    modality = records.modality
+    if modality == "face":
+        ds = _face_dataset(records, preprocessor.face.image_size)
+    elif modality == "text":
+        ds = _text_dataset(records, preprocessor.text, on_error, report)
+    else:
+        ds = _audio_dataset(records, preprocessor.audio, on_error, report)
+    if cache:
+        ds = ds.cache()
+    if shuffle:
+        ds = ds.shuffle(min(len(records), 10_000), seed=seed, reshuffle_each_iteration=True)
+    ds = ds.batch(
+        batch_size, drop_remainder=drop_remainder, num_parallel_calls=AUTOTUNE, deterministic=True
+    )
+
+    if augment:
+        overrides = dict(augment) if isinstance(augment, Mapping) else {}
+        ds = _augment(ds, modality, overrides, seed)
+    elif modality == "face":
+        ds = ds.map(lambda x, y: (tf.cast(x, tf.float32), y), num_parallel_calls=AUTOTUNE)
+
+    if multimodal_names := [m for m in preprocessor.modalities if m != modality]:
+        ds = ds.map(
+            _add_missing_modalities(preprocessor, modality, multimodal_names),
+            num_parallel_calls=AUTOTUNE,
+        )
+    else:
+        ds = ds.map(lambda x, y: ({modality: x}, y), num_parallel_calls=AUTOTUNE)
+    return ds.prefetch(AUTOTUNE)
+
+
+def _augment(ds: tf.data.Dataset, modality: str, overrides: dict, seed: int) -> tf.data.Dataset:
+    if modality == "face":
+        pipeline = FaceAugment(**overrides).build(seed)
+        return ds.map(lambda x, y: (pipeline(tf.cast(x, tf.float32), training=True), y))
+    augmenter = AudioAugment(**overrides) if modality == "audio" else TextAugment(**overrides)
+    # A per-batch counter makes the stateless augmentation reproducible for a seed.
+    ds = ds.enumerate()
+    return ds.map(
+        lambda i, batch: (augmenter(batch[0], tf.stack([tf.cast(seed, tf.int64), i])), batch[1]),
+        num_parallel_calls=AUTOTUNE,
+        deterministic=True,
+    )
+
+
+def _add_missing_modalities(preprocessor, modality: str, missing: list[str]):
+    """Feed a unimodal batch to a multimodal model: zeros and presence 0 for the others."""
+    shapes = {
+        "face": (preprocessor.face.image_size, preprocessor.face.image_size, 1)
+        if preprocessor.face
+        else None,
+        "text": (preprocessor.text.sequence_length,) if preprocessor.text else None,
+        "audio": (preprocessor.audio.num_samples,) if preprocessor.audio else None,
+    }
+    dtypes = {"face": tf.float32, "text": tf.int32, "audio": tf.float32}
+
+    def add(x, y):
+        batch = tf.shape(x)[0]
+        inputs = {modality: x, f"{modality}_present": tf.ones((batch, 1))}
+        for other in missing:
+            inputs[other] = tf.zeros(tf.concat([[batch], shapes[other]], 0), dtypes[other])
+            inputs[f"{other}_present"] = tf.zeros((batch, 1))
+        return inputs, y
+
+    return add
