@@ -114,9 +114,8 @@ def make_dataset(
     Args:
         records: from an adapter such as :func:`emozoo.data.load_source`.
         preprocessor: :func:`emozoo.load_preprocessor` of the model to feed.
-        augment: ``True`` for the default augmentation of the records' modality, or a
-            mapping of :class:`FaceAugment` / :class:`AudioAugment` / :class:`TextAugment`
-            fields to override.
+        augment: ``True`` for the default augmentation, or per-modality overrides as
+            in :func:`augment_dataset`.
         seed: fixes shuffling and augmentation.
         on_error: ``"raise"`` (default) stops at the first unreadable or empty sample with
             its name; ``"skip"`` leaves it out and records it in ``report``.
@@ -150,34 +149,70 @@ def make_dataset(
         batch_size, drop_remainder=drop_remainder, num_parallel_calls=AUTOTUNE, deterministic=True
     )
 
-    if augment:
-        overrides = dict(augment) if isinstance(augment, Mapping) else {}
-        ds = _augment(ds, modality, overrides, seed)
-    elif modality == "face":
+    if modality == "face":
         ds = ds.map(lambda x, y: (tf.cast(x, tf.float32), y), num_parallel_calls=AUTOTUNE)
-
-    if multimodal_names := [m for m in preprocessor.modalities if m != modality]:
+    ds = ds.map(lambda x, y: ({modality: x}, y), num_parallel_calls=AUTOTUNE)
+    if augment:
+        ds = augment_dataset(ds, augment, seed)
+    if missing := [m for m in preprocessor.modalities if m != modality]:
         ds = ds.map(
-            _add_missing_modalities(preprocessor, modality, multimodal_names),
-            num_parallel_calls=AUTOTUNE,
+            _add_missing_modalities(preprocessor, modality, missing), num_parallel_calls=AUTOTUNE
         )
-    else:
-        ds = ds.map(lambda x, y: ({modality: x}, y), num_parallel_calls=AUTOTUNE)
     return ds.prefetch(AUTOTUNE)
 
 
-def _augment(ds: tf.data.Dataset, modality: str, overrides: dict, seed: int) -> tf.data.Dataset:
-    if modality == "face":
-        pipeline = FaceAugment(**overrides).build(seed)
-        return ds.map(lambda x, y: (pipeline(tf.cast(x, tf.float32), training=True), y))
-    augmenter = AudioAugment(**overrides) if modality == "audio" else TextAugment(**overrides)
-    # A per-batch counter makes the stateless augmentation reproducible for a seed.
-    ds = ds.enumerate()
-    return ds.map(
-        lambda i, batch: (augmenter(batch[0], tf.stack([tf.cast(seed, tf.int64), i])), batch[1]),
-        num_parallel_calls=AUTOTUNE,
-        deterministic=True,
-    )
+def augment_dataset(
+    ds: tf.data.Dataset, augment: bool | Mapping[str, Mapping], seed: int
+) -> tf.data.Dataset:
+    """Augment every modality present in batches of ``({modality: batch, ...}, label)``.
+
+    ``augment`` is ``True`` (defaults) or ``{"face": {...}, "audio": {...}, "text": {...}}``
+    with :class:`FaceAugment` / :class:`AudioAugment` / :class:`TextAugment` fields; a
+    modality mapped to ``False`` is left alone. Presence flags are untouched, so a
+    missing modality stays zeros only if its augmenter keeps zeros zero (all do but
+    face brightness, so face is re-zeroed where absent).
+    """
+    options = dict(augment) if isinstance(augment, Mapping) else {}
+    unknown = set(options) - {"face", "audio", "text"}
+    if unknown:
+        raise ValueError(f"augment keys must be face, audio or text; got {sorted(unknown)}")
+
+    def fields(modality: str):
+        value = options.get(modality, True)
+        return None if value is False else (dict(value) if isinstance(value, Mapping) else {})
+
+    face_fields, audio_fields, text_fields = fields("face"), fields("audio"), fields("text")
+    face = FaceAugment(**face_fields).build(seed) if face_fields is not None else None
+    audio = AudioAugment(**audio_fields) if audio_fields is not None else None
+    text = TextAugment(**text_fields) if text_fields is not None else None
+
+    def apply_face(inputs, label):
+        inputs = dict(inputs)
+        augmented = face(inputs["face"], training=True)
+        if "face_present" in inputs:
+            augmented = augmented * tf.reshape(inputs["face_present"], [-1, 1, 1, 1])
+        inputs["face"] = augmented
+        return inputs, label
+
+    def apply_stateless(index, batch):
+        inputs, label = batch
+        inputs = dict(inputs)
+        seed_pair = tf.stack([tf.cast(seed, tf.int64), index])
+        if audio is not None and "audio" in inputs:
+            inputs["audio"] = audio(inputs["audio"], seed_pair)
+        if text is not None and "text" in inputs:
+            inputs["text"] = text(inputs["text"], seed_pair)
+        return inputs, label
+
+    modalities = set(ds.element_spec[0])
+    if face is not None and "face" in modalities:
+        # Keras augmentation layers draw from a stateful seed generator: run them in
+        # order (no parallel calls) so that a seed gives the same batches every time.
+        ds = ds.map(apply_face)
+    if (audio is not None and "audio" in modalities) or (text is not None and "text" in modalities):
+        # A per-batch counter seeds the stateless audio and text augmentation.
+        ds = ds.enumerate().map(apply_stateless, num_parallel_calls=AUTOTUNE, deterministic=True)
+    return ds
 
 
 def _add_missing_modalities(preprocessor, modality: str, missing: list[str]):
@@ -191,7 +226,8 @@ def _add_missing_modalities(preprocessor, modality: str, missing: list[str]):
     }
     dtypes = {"face": tf.float32, "text": tf.int32, "audio": tf.float32}
 
-    def add(x, y):
+    def add(inputs, y):
+        x = inputs[modality]
         batch = tf.shape(x)[0]
         inputs = {modality: x, f"{modality}_present": tf.ones((batch, 1))}
         for other in missing:
