@@ -25,6 +25,19 @@ from emozoo.registry import (  # noqa: E402
 
 __version__ = "0.1.0"
 
+_SUBPACKAGES = ("data", "models", "preprocessing", "registry")
+
+
+def __getattr__(name: str):
+    # Subpackages load on first use (`emozoo.data.from_manifest(...)`), keeping
+    # `import emozoo` and `emozoo list` free of TensorFlow start-up.
+    if name in _SUBPACKAGES:
+        import importlib
+
+        return importlib.import_module(f"emozoo.{name}")
+    raise AttributeError(f"module 'emozoo' has no attribute {name!r}")
+
+
 __all__ = [
     "EMOTIONS",
     "NoPretrainedWeightsError",

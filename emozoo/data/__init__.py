@@ -1,15 +1,37 @@
 """Data: dataset adapters, custom data, tf.data pipelines and augmentation."""
 
+from emozoo.data.augment import AudioAugment, FaceAugment, TextAugment
+from emozoo.data.custom import (
+    from_audio_folder,
+    from_image_folder,
+    from_manifest,
+    from_text_csv,
+    preprocessor_for_model,
+    read_manifest,
+)
 from emozoo.data.datasets import SOURCES, DatasetNotFoundError, load_source
 from emozoo.data.label_maps import TO_CANONICAL, UnknownLabelError, encode_labels
+from emozoo.data.pipeline import SkipReport, augment_dataset, make_dataset
 from emozoo.data.records import Records
 
 __all__ = [
     "SOURCES",
     "TO_CANONICAL",
+    "AudioAugment",
     "DatasetNotFoundError",
+    "FaceAugment",
     "Records",
+    "SkipReport",
+    "TextAugment",
     "UnknownLabelError",
+    "augment_dataset",
     "encode_labels",
+    "from_audio_folder",
+    "from_image_folder",
+    "from_manifest",
+    "from_text_csv",
     "load_source",
+    "make_dataset",
+    "preprocessor_for_model",
+    "read_manifest",
 ]

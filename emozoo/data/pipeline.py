@@ -199,7 +199,10 @@ def augment_dataset(
         inputs = dict(inputs)
         seed_pair = tf.stack([tf.cast(seed, tf.int64), index])
         if audio is not None and "audio" in inputs:
-            inputs["audio"] = audio(inputs["audio"], seed_pair)
+            augmented = audio(inputs["audio"], seed_pair)
+            if "audio_present" in inputs:  # noise must not fill in a missing clip
+                augmented = augmented * inputs["audio_present"]
+            inputs["audio"] = augmented
         if text is not None and "text" in inputs:
             inputs["text"] = text(inputs["text"], seed_pair)
         return inputs, label
