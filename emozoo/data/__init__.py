@@ -11,6 +11,7 @@ from emozoo.data.custom import (
 )
 from emozoo.data.datasets import SOURCES, DatasetNotFoundError, load_source
 from emozoo.data.label_maps import TO_CANONICAL, UnknownLabelError, encode_labels
+from emozoo.data.pairs import PairList, build_pairs, load_pairs, pairs_dataset
 from emozoo.data.pipeline import SkipReport, augment_dataset, make_dataset
 from emozoo.data.records import Records
 
@@ -20,18 +21,22 @@ __all__ = [
     "AudioAugment",
     "DatasetNotFoundError",
     "FaceAugment",
+    "PairList",
     "Records",
     "SkipReport",
     "TextAugment",
     "UnknownLabelError",
     "augment_dataset",
+    "build_pairs",
     "encode_labels",
     "from_audio_folder",
     "from_image_folder",
     "from_manifest",
     "from_text_csv",
+    "load_pairs",
     "load_source",
     "make_dataset",
+    "pairs_dataset",
     "preprocessor_for_model",
     "read_manifest",
 ]
