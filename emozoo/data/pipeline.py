@@ -168,9 +168,8 @@ def augment_dataset(
 
     ``augment`` is ``True`` (defaults) or ``{"face": {...}, "audio": {...}, "text": {...}}``
     with :class:`FaceAugment` / :class:`AudioAugment` / :class:`TextAugment` fields; a
-    modality mapped to ``False`` is left alone. Presence flags are untouched, so a
-    missing modality stays zeros only if its augmenter keeps zeros zero (all do but
-    face brightness, so face is re-zeroed where absent).
+    modality mapped to ``False`` is left alone. A missing face or audio input (presence
+    flag 0) is re-zeroed after augmentation; text augmentation keeps padding as is.
     """
     options = dict(augment) if isinstance(augment, Mapping) else {}
     unknown = set(options) - {"face", "audio", "text"}
@@ -181,41 +180,30 @@ def augment_dataset(
         value = options.get(modality, True)
         return None if value is False else (dict(value) if isinstance(value, Mapping) else {})
 
-    face_fields, audio_fields, text_fields = fields("face"), fields("audio"), fields("text")
-    face = FaceAugment(**face_fields).build(seed) if face_fields is not None else None
-    audio = AudioAugment(**audio_fields) if audio_fields is not None else None
-    text = TextAugment(**text_fields) if text_fields is not None else None
+    augmenters = {
+        m: cls(**fields(m))
+        for m, cls in (("face", FaceAugment), ("audio", AudioAugment), ("text", TextAugment))
+        if fields(m) is not None and m in ds.element_spec[0]
+    }
+    if not augmenters:
+        return ds
 
-    def apply_face(inputs, label):
-        inputs = dict(inputs)
-        augmented = face(inputs["face"], training=True)
-        if "face_present" in inputs:
-            augmented = augmented * tf.reshape(inputs["face_present"], [-1, 1, 1, 1])
-        inputs["face"] = augmented
-        return inputs, label
-
-    def apply_stateless(index, batch):
+    def apply(index, batch):
         inputs, label = batch
         inputs = dict(inputs)
         seed_pair = tf.stack([tf.cast(seed, tf.int64), index])
-        if audio is not None and "audio" in inputs:
-            augmented = audio(inputs["audio"], seed_pair)
-            if "audio_present" in inputs:  # noise must not fill in a missing clip
-                augmented = augmented * inputs["audio_present"]
-            inputs["audio"] = augmented
-        if text is not None and "text" in inputs:
-            inputs["text"] = text(inputs["text"], seed_pair)
+        for modality, augmenter in augmenters.items():
+            augmented = augmenter(inputs[modality], seed_pair)
+            present = inputs.get(f"{modality}_present")
+            if (
+                present is not None and modality != "text"
+            ):  # noise and brightness must not fill in a missing input
+                augmented = augmented * tf.reshape(present, [-1] + [1] * (len(augmented.shape) - 1))
+            inputs[modality] = augmented
         return inputs, label
 
-    modalities = set(ds.element_spec[0])
-    if face is not None and "face" in modalities:
-        # Keras augmentation layers draw from a stateful seed generator: run them in
-        # order (no parallel calls) so that a seed gives the same batches every time.
-        ds = ds.map(apply_face)
-    if (audio is not None and "audio" in modalities) or (text is not None and "text" in modalities):
-        # A per-batch counter seeds the stateless audio and text augmentation.
-        ds = ds.enumerate().map(apply_stateless, num_parallel_calls=AUTOTUNE, deterministic=True)
-    return ds
+    # A per-batch counter seeds the stateless augmenters: same seed, same batches.
+    return ds.enumerate().map(apply, num_parallel_calls=AUTOTUNE, deterministic=True)
 
 
 def _add_missing_modalities(preprocessor, modality: str, missing: list[str]):

@@ -36,6 +36,7 @@ from emozoo.models.layers import (
     MaskedModalityAverage,
     ModalityTokens,
     PresenceGate,
+    SpecAugment,
 )
 from emozoo.models.text_bilstm import build_text_bilstm
 
@@ -52,6 +53,7 @@ __all__ = [
     "MaskedModalityAverage",
     "ModalityTokens",
     "PresenceGate",
+    "SpecAugment",
     "architecture",
     "architecture_modalities",
     "build_audio_lstm",

@@ -7,13 +7,13 @@ evaluation and export time.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import keras
 from keras import layers
 
 from emozoo.models.base import AUDIO, architecture, finish_model
-from emozoo.models.layers import AttentionPooling
+from emozoo.models.layers import AttentionPooling, SpecAugment
 
 
 @architecture("audio_lstm", modalities=(AUDIO,))
@@ -30,6 +30,7 @@ def build_audio_lstm(
     lstm_units: Sequence[int] = (128, 128),
     attention_units: int = 64,
     dropout: float = 0.3,
+    spec_augment: Mapping[str, int] | None = None,
     unroll: bool = False,
     name: str = "audio_lstm",
 ) -> keras.Model:
@@ -44,6 +45,10 @@ def build_audio_lstm(
         lstm_units: units of each stacked LSTM layer.
         attention_units: hidden width of the attention pooling.
         dropout: dropout between LSTMs and before the classifier.
+        spec_augment: SpecAugment masks applied in training only, keyword arguments of
+            :class:`~emozoo.models.layers.SpecAugment` (default 2 time masks of up to 20
+            frames and 2 frequency masks of up to 8 bins); ``{"time_masks": 0,
+            "freq_masks": 0}`` turns it off.
         unroll: unroll the LSTMs (fixed length; what TFLite int8 export needs).
 
     Input ``audio``: float32 waveform ``(batch, samples)`` in [-1, 1].
@@ -63,6 +68,7 @@ def build_audio_lstm(
     )(inputs)
     x = layers.Permute((2, 1), name="time_major")(x)  # (batch, frames, mels)
     x = layers.BatchNormalization(name="mel_norm")(x)
+    x = SpecAugment(**dict(spec_augment or {}), name="spec_augment")(x)
     for i in (1, 2):
         x = layers.Conv1D(
             conv_filters, 5, strides=2, padding="same", use_bias=False, name=f"conv{i}"

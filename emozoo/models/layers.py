@@ -173,3 +173,62 @@ class PresenceGate(keras.layers.Layer):
 
     def compute_output_shape(self, input_shape):
         return input_shape[0]
+
+
+@keras.saving.register_keras_serializable(package=_PACKAGE)
+class SpecAugment(keras.layers.Layer):
+    """SpecAugment time and frequency masking on a ``(batch, frames, bins)`` spectrogram.
+
+    Active only in training (like ``Dropout``); at inference it is the identity, so
+    it costs nothing in exported models. Masks are filled with zeros, which after the
+    model's normalisation is the mean level.
+
+    Args:
+        time_masks, time_width: number of time masks and their maximum width in frames.
+        freq_masks, freq_width: number of frequency masks and their maximum width in bins.
+    """
+
+    def __init__(
+        self, time_masks=2, time_width=20, freq_masks=2, freq_width=8, seed=None, **kwargs
+    ):
+        super().__init__(**kwargs)
+        self.time_masks, self.time_width = time_masks, time_width
+        self.freq_masks, self.freq_width = freq_masks, freq_width
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+
+    def _band_mask(self, batch, length, count, width, dtype):
+        positions = ops.expand_dims(ops.arange(length, dtype="float32"), 0)
+        keep = ops.ones((batch, length), dtype="float32")
+        for _ in range(count):
+            size = keras.random.uniform(
+                (batch, 1), 0.0, float(width) + 1.0, seed=self.seed_generator
+            )
+            size = ops.floor(size)
+            start = keras.random.uniform((batch, 1), 0.0, 1.0, seed=self.seed_generator)
+            start = ops.floor(start * ops.maximum(float(length) - size, 0.0))
+            inside = ops.logical_and(positions >= start, positions < start + size)
+            keep = keep * (1.0 - ops.cast(inside, "float32"))
+        return ops.cast(keep, dtype)
+
+    def call(self, inputs, training=None):
+        if not training or (self.time_masks == 0 and self.freq_masks == 0):
+            return inputs
+        batch = ops.shape(inputs)[0]
+        frames, bins = inputs.shape[1], inputs.shape[2]
+        time_keep = self._band_mask(batch, frames, self.time_masks, self.time_width, inputs.dtype)
+        freq_keep = self._band_mask(batch, bins, self.freq_masks, self.freq_width, inputs.dtype)
+        return inputs * ops.expand_dims(time_keep, 2) * ops.expand_dims(freq_keep, 1)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "time_masks": self.time_masks,
+            "time_width": self.time_width,
+            "freq_masks": self.freq_masks,
+            "freq_width": self.freq_width,
+            "seed": self.seed,
+        }

@@ -171,3 +171,19 @@ def test_keras_file_loads_in_a_fresh_process_after_import(tmp_path):
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert "ok" in result.stdout
+
+
+def test_spec_augment_masks_only_in_training():
+    from emozoo.models import SpecAugment
+
+    layer = SpecAugment(time_masks=2, time_width=10, freq_masks=2, freq_width=4, seed=1)
+    x = np.ones((8, 50, 16), np.float32)
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(layer(x, training=False)), x)
+    masked = keras.ops.convert_to_numpy(layer(x, training=True))
+    assert masked.shape == x.shape and set(np.unique(masked)) <= {0.0, 1.0}
+    zero_fraction = (masked == 0).mean()
+    assert 0.02 < zero_fraction < 0.6
+    time_zero = (masked == 0).all(axis=2).sum(axis=1)  # fully masked frames per sample
+    assert (time_zero <= 20).all() and time_zero.sum() > 0
+    restored = SpecAugment.from_config(layer.get_config())
+    assert restored.get_config() == layer.get_config()
