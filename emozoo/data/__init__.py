@@ -13,7 +13,7 @@ from emozoo.data.datasets import SOURCES, DatasetNotFoundError, load_source
 from emozoo.data.label_maps import TO_CANONICAL, UnknownLabelError, encode_labels
 from emozoo.data.pairs import PairList, build_pairs, load_pairs, pairs_dataset
 from emozoo.data.pipeline import SkipReport, augment_dataset, make_dataset
-from emozoo.data.records import Records
+from emozoo.data.records import Records, concat_records
 
 __all__ = [
     "SOURCES",
@@ -28,6 +28,7 @@ __all__ = [
     "UnknownLabelError",
     "augment_dataset",
     "build_pairs",
+    "concat_records",
     "encode_labels",
     "from_audio_folder",
     "from_image_folder",

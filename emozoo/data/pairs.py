@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from emozoo.data.records import Records
+from emozoo.data.records import Records, concat_records
 
 MODALITY_ORDER = ("face", "text", "audio")
 
@@ -39,26 +39,6 @@ PAIR_SOURCES: dict[str, dict[str, list[tuple[str, str]]]] = {
         "audio": [("ravdess_speech", "test")],
     },
 }
-
-
-def concat_records(parts: list[Records]) -> Records:
-    """One :class:`Records` of several sources of the same modality and label set."""
-    if len({(p.modality, p.label_names) for p in parts}) != 1:
-        raise ValueError("Records to join must share modality and label set")
-    first = parts[0]
-    if isinstance(first.items, np.ndarray):
-        items = np.concatenate([p.items for p in parts])
-    else:
-        items = [item for p in parts for item in p.items]
-    name = "+".join(f"{p.name}/{p.split}" for p in parts)
-    return Records(
-        name,
-        first.split,
-        first.modality,
-        items,
-        np.concatenate([p.labels for p in parts]),
-        first.label_names,
-    )
 
 
 @dataclass
@@ -264,7 +244,6 @@ __all__ = [
     "PAIR_SOURCES",
     "PairList",
     "build_pairs",
-    "concat_records",
     "load_pair_sources",
     "load_pairs",
     "pairs_dataset",

@@ -70,3 +70,23 @@ class Records:
 
     def __repr__(self) -> str:
         return f"Records({self.name}/{self.split}, {self.modality}, n={len(self)}, labels={len(self.label_names)})"
+
+
+def concat_records(parts: list[Records]) -> Records:
+    """One :class:`Records` of several sources of the same modality and label set."""
+    if len({(p.modality, p.label_names) for p in parts}) != 1:
+        raise ValueError("Records to join must share modality and label set")
+    first = parts[0]
+    if isinstance(first.items, np.ndarray):
+        items = np.concatenate([p.items for p in parts])
+    else:
+        items = [item for p in parts for item in p.items]
+    name = "+".join(f"{p.name}/{p.split}" for p in parts)
+    return Records(
+        name,
+        first.split,
+        first.modality,
+        items,
+        np.concatenate([p.labels for p in parts]),
+        first.label_names,
+    )

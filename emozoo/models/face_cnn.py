@@ -43,8 +43,8 @@ def build_face_cnn(
     num_classes: int | None = None,
     include_top: bool = True,
     image_size: int = 48,
-    stem_filters: int = 32,
-    block_filters: Sequence[int] = (64, 128, 256),
+    stem_filters: int = 16,
+    block_filters: Sequence[int] = (32, 64, 128, 256),
     dropout: float = 0.3,
     name: str = "face_cnn",
 ) -> keras.Model:

@@ -16,6 +16,7 @@ from emozoo.registry.registry import (
     list_models,
     register_model,
     unregister_model,
+    write_weights_card,
 )
 from emozoo.registry.weights import WeightsError, WeightsInfo, sha256_file, verify_weights
 
@@ -37,4 +38,5 @@ __all__ = [
     "sha256_file",
     "unregister_model",
     "verify_weights",
+    "write_weights_card",
 ]

@@ -39,6 +39,7 @@ class ModelEntry:
             from ``preprocessing``, the single place where input sizes are set).
         preprocessing: per-modality preprocessing parameters.
         weights: provenance and hash of pretrained weights, or ``None``.
+        recipe: how ``tools/pretrain.py`` trains and evaluates it (data, epochs, optimiser).
     """
 
     name: str
@@ -49,6 +50,7 @@ class ModelEntry:
     config: dict[str, Any] = field(default_factory=dict)
     preprocessing: dict[str, dict[str, Any]] = field(default_factory=dict)
     weights: WeightsInfo | None = None
+    recipe: dict[str, Any] = field(default_factory=dict)
     source: str = "user"
 
     def __post_init__(self):
@@ -99,6 +101,8 @@ class ModelEntry:
             "config": copy.deepcopy(self.config),
             "preprocessing": copy.deepcopy(self.preprocessing),
         }
+        if self.recipe:
+            data["recipe"] = copy.deepcopy(self.recipe)
         if self.weights is not None:
             data["weights"] = self.weights.to_dict()
         return data

@@ -173,3 +173,20 @@ def unregister_model(name: str) -> None:
     if entry.source != "user":
         raise ValueError(f"{name!r} is a built-in model ({entry.source}) and cannot be removed")
     del _registry[name]
+
+
+def write_weights_card(name: str, weights: WeightsInfo) -> Path:
+    """Record ``weights`` as built-in model ``name``'s card in its zoo config file.
+
+    Used by ``tools/pretrain.py`` and ``tools/evaluate.py``; figures come from runs,
+    never from hand edits. Returns the config path.
+    """
+    entry = get_entry(name)
+    if entry.source == "user":
+        raise ValueError(f"{name!r} is a user model; only built-in zoo configs are written")
+    path = builtin_config_path(name)
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data["weights"] = weights.to_dict()
+    path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    entry.weights = weights
+    return path

@@ -1,0 +1,103 @@
+"""Training loop setup: AdamW with warm-up and cosine decay, label smoothing, the best
+checkpoint on validation, TensorBoard and CSV logs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import keras
+import tensorflow as tf
+
+from emozoo.models import get_labels
+
+
+def one_hot_labels(ds: tf.data.Dataset, num_classes: int) -> tf.data.Dataset:
+    """Turn int labels into one-hot rows (label smoothing needs them)."""
+    return ds.map(lambda x, y: (x, tf.one_hot(y, num_classes)), num_parallel_calls=tf.data.AUTOTUNE)
+
+
+def compile_for_training(
+    model: keras.Model,
+    *,
+    steps_per_epoch: int,
+    epochs: int,
+    learning_rate: float = 1e-3,
+    weight_decay: float = 1e-4,
+    warmup_epochs: float = 1.0,
+    label_smoothing: float = 0.0,
+) -> None:
+    """Compile with AdamW, linear warm-up then cosine decay, categorical cross-entropy."""
+    total = max(1, steps_per_epoch * epochs)
+    warmup = int(min(total - 1, steps_per_epoch * warmup_epochs))
+    schedule = keras.optimizers.schedules.CosineDecay(
+        initial_learning_rate=learning_rate * 0.01 if warmup else learning_rate,
+        decay_steps=total - warmup,
+        alpha=0.01,
+        warmup_target=learning_rate if warmup else None,
+        warmup_steps=warmup,
+    )
+    model.compile(
+        optimizer=keras.optimizers.AdamW(learning_rate=schedule, weight_decay=weight_decay),
+        loss=keras.losses.CategoricalCrossentropy(label_smoothing=label_smoothing),
+        metrics=["accuracy"],
+    )
+
+
+def train(
+    model: keras.Model,
+    train_ds: tf.data.Dataset,
+    val_ds: tf.data.Dataset,
+    *,
+    epochs: int,
+    checkpoint_path: str | Path,
+    log_dir: str | Path | None = None,
+    learning_rate: float = 1e-3,
+    weight_decay: float = 1e-4,
+    warmup_epochs: float = 1.0,
+    label_smoothing: float = 0.0,
+    verbose: int | str = "auto",
+) -> keras.callbacks.History:
+    """Train ``model`` and leave it holding its best weights on ``val_ds`` (val accuracy).
+
+    Datasets yield ``(inputs, int label)``. The best weights are also in
+    ``checkpoint_path`` (a ``.weights.h5`` file); ``log_dir`` gets TensorBoard logs and a
+    ``history.csv``.
+    """
+    num_classes = len(get_labels(model))
+    train_ds = one_hot_labels(train_ds, num_classes)
+    val_ds = one_hot_labels(val_ds, num_classes)
+    steps_per_epoch = int(train_ds.cardinality())
+    if steps_per_epoch <= 0:
+        steps_per_epoch = sum(1 for _ in train_ds)
+    compile_for_training(
+        model,
+        steps_per_epoch=steps_per_epoch,
+        epochs=epochs,
+        learning_rate=learning_rate,
+        weight_decay=weight_decay,
+        warmup_epochs=warmup_epochs,
+        label_smoothing=label_smoothing,
+    )
+    checkpoint_path = Path(checkpoint_path)
+    checkpoint_path.parent.mkdir(parents=True, exist_ok=True)
+    callbacks = [
+        keras.callbacks.ModelCheckpoint(
+            checkpoint_path,
+            monitor="val_accuracy",
+            mode="max",
+            save_best_only=True,
+            save_weights_only=True,
+        )
+    ]
+    if log_dir is not None:
+        log_dir = Path(log_dir)
+        log_dir.mkdir(parents=True, exist_ok=True)
+        callbacks += [
+            keras.callbacks.TensorBoard(str(log_dir)),
+            keras.callbacks.CSVLogger(str(log_dir / "history.csv")),
+        ]
+    history = model.fit(
+        train_ds, validation_data=val_ds, epochs=epochs, callbacks=callbacks, verbose=verbose
+    )
+    model.load_weights(checkpoint_path)
+    return history
