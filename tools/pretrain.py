@@ -21,6 +21,58 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
+def train_fused(entry, recipe: dict, fit_options: dict, weights_path: Path, seed: int):
+    """Train a fused model's head on pseudo-pair embeddings of frozen pretrained encoders."""
+    import emozoo
+    from emozoo.data.pairs import PAIR_DEFAULTS, load_pairs
+    from emozoo.registry import build_model, builder_kwargs
+    from emozoo.training import train
+    from emozoo.training.fusion import (
+        assemble,
+        build_head,
+        compute_embeddings,
+        pair_embedding_dataset,
+    )
+
+    encoders = {m: emozoo.load(name, include_top=False) for m, name in recipe["encoders"].items()}
+    preprocessors = {m: emozoo.load_preprocessor(name) for m, name in recipe["encoders"].items()}
+    datasets = {}
+    for split in ("train", "val"):
+        pairs, sources = load_pairs(split)
+        embeddings = {}
+        for modality, records in sources.items():
+            print(
+                f"{split}: embedding {len(records)} {modality} items with {recipe['encoders'][modality]}"
+            )
+            embeddings[modality] = compute_embeddings(
+                encoders[modality], records, preprocessors[modality]
+            )
+        datasets[split] = pair_embedding_dataset(
+            pairs, embeddings, recipe.get("batch_size", 256), shuffle=split == "train", seed=seed
+        )
+    dims = {m: int(e.output_shape[-1]) for m, e in encoders.items()}
+    head = build_head(entry.architecture, builder_kwargs(entry), dims, entry.labels)
+    print(
+        f"{entry.name}: training {head.count_params():,} head parameters on pseudo-pair embeddings"
+    )
+    checkpoint = Path(fit_options["log_dir"]) / "head.weights.h5"
+    history = train(
+        head, datasets["train"], datasets["val"], checkpoint_path=checkpoint, **fit_options
+    )
+    model = assemble(build_model(entry), head, encoders)
+    weights_path.parent.mkdir(parents=True, exist_ok=True)
+    model.save_weights(weights_path)
+    count, pair_seed, full = PAIR_DEFAULTS["train"]
+    training_data = (
+        "cross-dataset pseudo-pairs, matched by label only (not recordings of one moment): "
+        f"{count:,} training pairs (seed {pair_seed}, {1 - full:.0%} with a random subset of modalities dropped) "
+        "from fer2013/Training, carer_emotion/train + goemotions/train + meld_text/train, "
+        "ravdess_speech/train + tess/all; best epoch chosen on 2,000 validation pairs from the validation splits. "
+        f"Encoders frozen from the pretrained {', '.join(recipe['encoders'].values())}; only the fusion head was trained."
+    )
+    return model, history, training_data
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("name", help="registered model name")
@@ -52,21 +104,10 @@ def main(argv=None) -> int:
         recipe["epochs"] = args.epochs
     keras.utils.set_random_seed(args.seed)
     log_dir = args.log_dir or Path("runs") / args.name
-    preprocessor = emozoo.load_preprocessor(args.name)
-    train_ds, val_ds = recipe_datasets(recipe, preprocessor, seed=args.seed)
-    model = emozoo.load(args.name, weights=None)
-    print(
-        f"{args.name}: {model.count_params():,} parameters; training on {describe_sources(recipe['train'])}"
-    )
-
     weights_path = WEIGHTS_DIR / f"{args.name}.weights.h5"
     start = time.time()
-    history = train(
-        model,
-        train_ds,
-        val_ds,
+    fit_options = dict(
         epochs=recipe["epochs"],
-        checkpoint_path=weights_path,
         log_dir=log_dir,
         learning_rate=recipe.get("learning_rate", 1e-3),
         weight_decay=recipe.get("weight_decay", 1e-4),
@@ -74,13 +115,26 @@ def main(argv=None) -> int:
         label_smoothing=recipe.get("label_smoothing", 0.0),
         verbose=args.verbose,
     )
+    if recipe["train"] == "pairs":
+        model, history, training_data = train_fused(
+            entry, recipe, fit_options, weights_path, args.seed
+        )
+    else:
+        preprocessor = emozoo.load_preprocessor(args.name)
+        train_ds, val_ds = recipe_datasets(recipe, preprocessor, seed=args.seed)
+        model = emozoo.load(args.name, weights=None)
+        print(
+            f"{args.name}: {model.count_params():,} parameters; training on {describe_sources(recipe['train'])}"
+        )
+        history = train(model, train_ds, val_ds, checkpoint_path=weights_path, **fit_options)
+        training_data = f"train: {describe_sources(recipe['train'])}; best epoch chosen on {describe_sources(recipe['val'])}"
     minutes = (time.time() - start) / 60
     best_val = max(history.history["val_accuracy"])
     card = WeightsInfo(
         file=weights_path.name,
         sha256=sha256_file(weights_path),
         size_bytes=weights_path.stat().st_size,
-        training_data=f"train: {describe_sources(recipe['train'])}; best epoch chosen on {describe_sources(recipe['val'])}",
+        training_data=training_data,
         recipe=(
             f"tools/pretrain.py {args.name} --seed {args.seed}: {recipe['epochs']} epochs, batch {recipe.get('batch_size', 64)}, "
             f"AdamW lr {recipe.get('learning_rate', 1e-3)} wd {recipe.get('weight_decay', 1e-4)}, "

@@ -7,8 +7,13 @@ from pathlib import Path
 from emozoo.evaluation.report import EvaluationReport, evaluate
 
 
-def evaluation_sets(recipe: dict) -> dict[str, list]:
-    """``{report name: [[dataset, split, {kwargs}?], ...]}`` from a recipe's ``evaluate`` block."""
+def evaluation_sets(recipe: dict) -> dict[str, list | dict]:
+    """``{report name: spec}`` from a recipe's ``evaluate`` block.
+
+    A spec is a list of ``[dataset, split, {kwargs}?]`` or, for fused models,
+    ``{"pairs": "test", "modalities": ["face", "text"]}`` (missing modalities zeroed;
+    ``"model": "face_cnn"`` evaluates that unimodal model on the same pairs instead).
+    """
     sets = recipe.get("evaluate")
     if not sets:
         raise ValueError("The recipe names no evaluation sets ('evaluate')")
@@ -31,11 +36,34 @@ def evaluate_registered(
     model = emozoo.load(name, weights=weights)
     preprocessor = emozoo.load_preprocessor(name)
     reports = {}
+    pair_splits = {}
     for set_name, specs in evaluation_sets(entry.recipe).items():
-        records = records_for(specs, root)
-        ds = make_dataset(records, preprocessor, batch_size=256, shuffle=False)
-        report = evaluate(model, ds, name=f"{name} on {set_name}")
+        evaluated, evaluated_name = model, name
+        if isinstance(specs, dict) and "pairs" in specs:
+            ds = _pairs_for_evaluation(specs, preprocessor, pair_splits, root)
+            if "model" in specs:  # a unimodal reference model on the same pairs
+                evaluated_name = specs["model"]
+                evaluated = emozoo.load(evaluated_name)
+                keep = [t.name for t in evaluated.inputs]
+                ds = ds.map(lambda x, y, keep=keep: ({k: x[k] for k in keep}, y))
+        else:
+            ds = make_dataset(records_for(specs, root), preprocessor, batch_size=256, shuffle=False)
+        report = evaluate(evaluated, ds, name=f"{evaluated_name} on {set_name}")
         reports[set_name] = report
         if out_dir is not None:
             report.save(out_dir, set_name.replace("/", "_"))
     return reports
+
+
+def _pairs_for_evaluation(spec: dict, preprocessor, cache: dict, root=None):
+    """Test pseudo-pairs (``{"pairs": "test", "modalities": [...]}``) as a dataset."""
+    from emozoo.data.pairs import MODALITY_ORDER, load_pairs, pairs_dataset
+
+    split = spec["pairs"]
+    if split not in cache:
+        cache[split] = load_pairs(split, root=root)
+    pairs, sources = cache[split]
+    modalities = spec.get("modalities", MODALITY_ORDER)
+    return pairs_dataset(
+        pairs.with_modalities(set(modalities)), sources, preprocessor, batch_size=256, shuffle=False
+    )

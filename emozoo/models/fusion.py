@@ -110,7 +110,9 @@ def build_fusion_transformer(
     )
 
 
-def _build_encoders(encoder_configs: Mapping[str, Mapping] | None) -> dict[str, keras.Model]:
+def _build_encoders(
+    encoder_configs: Mapping[str, Mapping] | None, modalities=MODALITIES
+) -> dict[str, keras.Model]:
     """One embedding model (no top) per modality, named ``<modality>_encoder``."""
     encoder_configs = dict(encoder_configs or {})
     unknown = set(encoder_configs) - set(MODALITIES)
@@ -122,13 +124,25 @@ def _build_encoders(encoder_configs: Mapping[str, Mapping] | None) -> dict[str, 
         m: _ENCODER_BUILDERS[m](
             include_top=False, name=f"{m}_encoder", **encoder_configs.get(m, {})
         )
-        for m in MODALITIES
+        for m in modalities
     }
 
 
-def _encode(encoder_configs):
-    """Inputs and embeddings shared by all fused models: ``(inputs, embeddings, presence)``."""
-    encoders = _build_encoders(encoder_configs)
+def _encode(encoder_configs, encoder_models=None):
+    """Inputs and embeddings shared by all fused models: ``(inputs, embeddings, presence)``.
+
+    ``encoder_models`` (``{modality: keras.Model}``) plugs in ready encoders instead of
+    building them from ``encoder_configs``; each takes ``{modality: tensor}`` and returns
+    an embedding. Identity encoders make a head-only model over precomputed embeddings.
+    """
+    encoder_models = dict(encoder_models or {})
+    unknown = set(encoder_models) - set(MODALITIES)
+    if unknown:
+        raise ValueError(
+            f"Unknown encoder modalities {sorted(unknown)}; expected {list(MODALITIES)}"
+        )
+    encoders = _build_encoders(encoder_configs, [m for m in MODALITIES if m not in encoder_models])
+    encoders.update(encoder_models)
     modality_inputs = {
         m: keras.Input(encoders[m].inputs[0].shape[1:], dtype=encoders[m].inputs[0].dtype, name=m)
         for m in MODALITIES
@@ -146,6 +160,7 @@ def build_cnn_lstm_fusion(
     include_top: bool = True,
     encoders: Mapping[str, Mapping] | None = None,
     fusion: Mapping | None = None,
+    encoder_models: Mapping[str, keras.Model] | None = None,
     name: str = "cnn_lstm_fusion",
 ) -> keras.Model:
     """Face CNN + text BiLSTM + audio LSTM encoders under the Transformer fusion head.
@@ -155,11 +170,14 @@ def build_cnn_lstm_fusion(
         encoders: ``{"face": {...}, "text": {...}, "audio": {...}}`` keyword arguments of
             :func:`build_face_cnn`, :func:`build_text_bilstm`, :func:`build_audio_lstm`.
         fusion: keyword arguments of :func:`build_fusion_transformer`.
+        encoder_models: ready encoders to use instead of building them (any subset of
+            modalities), for example other architectures or identity models over
+            precomputed embeddings.
 
     Inputs: ``face``, ``text``, ``audio`` and ``face_present``, ``text_present``,
     ``audio_present``. Any modality may be missing (zeros and flag 0).
     """
-    inputs, embeddings, presence = _encode(encoders)
+    inputs, embeddings, presence = _encode(encoders, encoder_models)
     fusion = dict(fusion or {})
     dropout = fusion.get("dropout", 0.1)
     head = build_fusion_transformer(
@@ -192,10 +210,11 @@ def build_concat_fusion(
     encoders: Mapping[str, Mapping] | None = None,
     hidden_units: Sequence[int] = (256, 128),
     dropout: float = 0.3,
+    encoder_models: Mapping[str, keras.Model] | None = None,
     name: str = "concat_fusion",
 ) -> keras.Model:
     """Feature-level baseline: presence-gated embeddings and flags, concatenated, then an MLP."""
-    inputs, embeddings, presence = _encode(encoders)
+    inputs, embeddings, presence = _encode(encoders, encoder_models)
     gated = [PresenceGate(name=f"{m}_gate")([embeddings[m], presence[m]]) for m in MODALITIES]
     x = layers.Concatenate(name="concat")([*gated, _stack_presence(presence)])
     for i, units in enumerate(hidden_units):
@@ -219,6 +238,7 @@ def build_late_fusion(
     include_top: bool = True,
     encoders: Mapping[str, Mapping] | None = None,
     dropout: float = 0.3,
+    encoder_models: Mapping[str, keras.Model] | None = None,
     name: str = "late_fusion",
 ) -> keras.Model:
     """Decision-level baseline: one classifier per modality, logits averaged with learned
@@ -226,7 +246,7 @@ def build_late_fusion(
 
     Without the top the model returns the presence-gated embeddings, concatenated.
     """
-    inputs, embeddings, presence = _encode(encoders)
+    inputs, embeddings, presence = _encode(encoders, encoder_models)
     gated = [PresenceGate(name=f"{m}_gate")([embeddings[m], presence[m]]) for m in MODALITIES]
     embedding = layers.Concatenate(name="concat")(gated)
     if not include_top:

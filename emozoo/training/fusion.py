@@ -1,0 +1,85 @@
+"""Train fused models on pseudo-pairs from frozen, pretrained unimodal encoders.
+
+Running three encoders on every step would cost most of the compute, so the encoders'
+embeddings of every source item are computed once, the fusion part of the model is
+trained on pairs of those embeddings (the same architecture built over identity
+encoders), and the trained head and the pretrained encoders are then assembled into
+the full model by layer name.
+"""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from emozoo.data import make_dataset
+from emozoo.data.pairs import PairList
+from emozoo.data.records import Records
+from emozoo.models import MODALITIES, get_architecture, presence_input_name, transfer_weights
+
+
+def identity_encoders(dims: dict[str, int]) -> dict[str, keras.Model]:
+    """Encoders that pass precomputed embeddings through: ``{modality: Model}``."""
+    encoders = {}
+    for modality in MODALITIES:
+        inputs = keras.Input((dims[modality],), name=modality)
+        outputs = keras.layers.Identity(name="embedding")(inputs)
+        encoders[modality] = keras.Model({modality: inputs}, outputs, name=f"{modality}_encoder")
+    return encoders
+
+
+def compute_embeddings(
+    encoder: keras.Model, records: Records, preprocessor, batch_size: int = 256
+) -> np.ndarray:
+    """``(len(records), dim)`` embeddings of every item, in order, without augmentation."""
+    ds = make_dataset(records, preprocessor, batch_size=batch_size, shuffle=False, cache=False)
+    return np.concatenate([np.asarray(encoder.predict_on_batch(x)) for x, _ in ds])
+
+
+def pair_arrays(pairs: PairList, embeddings: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Model inputs of a head over embeddings: embeddings (zeros where missing) and flags."""
+    inputs = {}
+    for modality in MODALITIES:
+        index = getattr(pairs, modality)
+        present = index >= 0
+        bank = embeddings[modality]
+        inputs[modality] = np.where(present[:, None], bank[np.maximum(index, 0)], 0.0).astype(
+            np.float32
+        )
+        inputs[presence_input_name(modality)] = present[:, None].astype(np.float32)
+    return inputs
+
+
+def pair_embedding_dataset(
+    pairs: PairList, embeddings, batch_size: int, shuffle: bool, seed: int = 0
+) -> tf.data.Dataset:
+    """``tf.data`` of ``(embedding inputs, int label)`` for the head-only model."""
+    ds = tf.data.Dataset.from_tensor_slices(
+        (pair_arrays(pairs, embeddings), pairs.labels.astype(np.int32))
+    )
+    if shuffle:
+        ds = ds.shuffle(len(pairs), seed=seed, reshuffle_each_iteration=True)
+    return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+
+
+def build_head(
+    architecture: str, builder_kwargs: dict, dims: dict[str, int], labels
+) -> keras.Model:
+    """The fused ``architecture`` over identity encoders (trainable part only)."""
+    return get_architecture(architecture)(
+        labels=list(labels), encoder_models=identity_encoders(dims), **builder_kwargs
+    )
+
+
+def assemble(full: keras.Model, head: keras.Model, encoders: dict[str, keras.Model]) -> keras.Model:
+    """Copy the trained head and the pretrained encoders into ``full`` (in place)."""
+    untouched = transfer_weights(head, full)
+    expected = {f"{m}_encoder" for m in MODALITIES}
+    if set(untouched) != expected:
+        raise ValueError(f"Head weights did not fit the full model: untouched {untouched}")
+    for modality, encoder in encoders.items():
+        missing = transfer_weights(encoder, full.get_layer(f"{modality}_encoder"))
+        if missing:
+            raise ValueError(f"{modality} encoder weights did not fit: {missing}")
+    return full

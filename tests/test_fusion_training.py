@@ -1,0 +1,54 @@
+"""Fused models trained as a head over embeddings, then assembled with their encoders."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from emozoo.data.pairs import PairList
+from emozoo.labels import EMOTIONS
+from emozoo.models import MODALITIES, get_architecture
+from emozoo.training.fusion import assemble, build_head, pair_arrays
+from tests.models.helpers import SMALL_CONFIGS, random_inputs
+
+
+@pytest.mark.parametrize("architecture", ["cnn_lstm_fusion", "late_fusion", "concat_fusion"])
+def test_assembled_model_equals_head_over_encoder_embeddings(architecture):
+    kwargs = SMALL_CONFIGS[architecture]
+    full = get_architecture(architecture)(**kwargs)
+    encoders = {
+        m: get_architecture(name)(include_top=False, name=f"{m}_encoder", **SMALL_CONFIGS[name])
+        for m, name in (("face", "face_cnn"), ("text", "text_bilstm"), ("audio", "audio_lstm"))
+    }
+    dims = {m: int(e.output_shape[-1]) for m, e in encoders.items()}
+    head = build_head(architecture, kwargs, dims, EMOTIONS)
+    assert head.count_params() < full.count_params()
+    assemble(full, head, encoders)
+
+    inputs = random_inputs(full, batch=4, present={"text": 0.0})
+    embeddings = {m: np.asarray(encoders[m].predict({m: inputs[m]}, verbose=0)) for m in MODALITIES}
+    head_inputs = {**embeddings, **{k: v for k, v in inputs.items() if k.endswith("_present")}}
+    np.testing.assert_allclose(
+        full.predict(inputs, verbose=0), head.predict(head_inputs, verbose=0), atol=1e-5
+    )
+
+
+def test_assemble_refuses_a_mismatched_head():
+    full = get_architecture("concat_fusion")(**SMALL_CONFIGS["concat_fusion"])
+    encoders = {m: None for m in MODALITIES}
+    other = build_head(
+        "late_fusion", SMALL_CONFIGS["late_fusion"], {"face": 32, "text": 16, "audio": 8}, EMOTIONS
+    )
+    with pytest.raises(ValueError, match="did not fit"):
+        assemble(full, other, encoders)
+
+
+def test_pair_arrays_zero_missing_embeddings():
+    pairs = PairList(
+        np.array([0, -1]), np.array([1, 1]), np.array([-1, 0]), np.array([3, 4]), EMOTIONS
+    )
+    banks = {m: np.arange(6, dtype=np.float32).reshape(2, 3) + 1 for m in MODALITIES}
+    arrays = pair_arrays(pairs, banks)
+    assert arrays["face"].tolist() == [[1, 2, 3], [0, 0, 0]]
+    assert arrays["audio_present"].ravel().tolist() == [0.0, 1.0]
+    assert arrays["text"].tolist() == [[4, 5, 6], [4, 5, 6]]
