@@ -9,7 +9,7 @@ import pytest
 import tensorflow as tf
 
 from emozoo.evaluation import EvaluationReport, confusion_matrix, evaluate, summary_metrics
-from emozoo.training import compile_for_training, train
+from emozoo.training import compile_for_training, save_inference_weights, train
 
 
 def test_metrics_on_a_hand_checked_example():
@@ -72,6 +72,16 @@ def test_training_learns_a_separable_toy_problem(tmp_path):
     )
     with pytest.raises(ValueError, match="empty"):
         evaluate(model, ds.take(0))
+
+    lean = save_inference_weights(model, tmp_path / "lean.weights.h5")
+    import h5py
+
+    with h5py.File(tmp_path / "best.weights.h5") as checkpoint, h5py.File(lean) as shipped:
+        assert len(checkpoint["optimizer/vars"]) > 0 and len(shipped.get("optimizer/vars", {})) == 0
+    fresh = keras.Model.from_config(model.get_config())
+    fresh.load_weights(lean)
+    x = {"x": features[:8]}
+    np.testing.assert_allclose(fresh.predict(x, verbose=0), model.predict(x, verbose=0), atol=1e-6)
 
 
 def test_compile_schedule_warms_up_then_decays():

@@ -73,6 +73,33 @@ def train_fused(entry, recipe: dict, fit_options: dict, weights_path: Path, seed
     return model, history, training_data
 
 
+def repack(name: str) -> int:
+    """Re-save shipped weights lean (same values, so the recorded metrics still hold)."""
+    import dataclasses
+
+    import numpy as np
+
+    import emozoo
+    from emozoo.paths import WEIGHTS_DIR
+    from emozoo.registry import get_entry, sha256_file, write_weights_card
+    from emozoo.training import save_inference_weights
+
+    entry = get_entry(name)
+    model = emozoo.load(name)
+    before = [w.copy() for w in model.get_weights()]
+    path = save_inference_weights(model, WEIGHTS_DIR / f"{name}.weights.h5")
+    card = dataclasses.replace(
+        entry.weights, sha256=sha256_file(path), size_bytes=path.stat().st_size
+    )
+    write_weights_card(name, card)
+    after = emozoo.load(name).get_weights()
+    assert all(np.array_equal(a, b) for a, b in zip(before, after, strict=True)), (
+        "repacked weights differ"
+    )
+    print(json.dumps({"model": name, "size_bytes": card.size_bytes, "sha256": card.sha256}))
+    return 0
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("name", help="registered model name")
@@ -81,6 +108,11 @@ def main(argv=None) -> int:
         "--log-dir", type=Path, default=None, help="TensorBoard logs (default runs/<name>)"
     )
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--repack",
+        action="store_true",
+        help="no training: re-save the shipped weights without optimizer state and refresh the card's hash and size",
+    )
     parser.add_argument(
         "--verbose", type=int, default=2, help="Keras fit verbosity (1 = progress bar)"
     )
@@ -92,7 +124,7 @@ def main(argv=None) -> int:
     from emozoo.evaluation import evaluate_registered
     from emozoo.paths import WEIGHTS_DIR
     from emozoo.registry import WeightsInfo, get_entry, sha256_file, write_weights_card
-    from emozoo.training import train
+    from emozoo.training import save_inference_weights, train
     from emozoo.training.recipes import describe_sources, recipe_datasets
 
     entry = get_entry(args.name)
@@ -100,6 +132,8 @@ def main(argv=None) -> int:
     if not recipe:
         print(f"error: {args.name} has no recipe in its zoo config", file=sys.stderr)
         return 2
+    if args.repack:
+        return repack(args.name)
     if args.epochs is not None:
         recipe["epochs"] = args.epochs
     keras.utils.set_random_seed(args.seed)
@@ -126,7 +160,9 @@ def main(argv=None) -> int:
         print(
             f"{args.name}: {model.count_params():,} parameters; training on {describe_sources(recipe['train'])}"
         )
-        history = train(model, train_ds, val_ds, checkpoint_path=weights_path, **fit_options)
+        checkpoint = Path(log_dir) / "best.weights.h5"
+        history = train(model, train_ds, val_ds, checkpoint_path=checkpoint, **fit_options)
+        save_inference_weights(model, weights_path)
         training_data = f"train: {describe_sources(recipe['train'])}; best epoch chosen on {describe_sources(recipe['val'])}"
     minutes = (time.time() - start) / 60
     best_val = max(history.history["val_accuracy"])

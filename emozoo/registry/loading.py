@@ -183,6 +183,7 @@ def model_info(name: str, build: bool = True) -> dict[str, Any]:
         "config": builder_kwargs(entry) if build else copy.deepcopy(entry.config),
         "pretrained": entry.pretrained,
         "weights": entry.weights.to_dict() if entry.weights else None,
+        "recipe": copy.deepcopy(entry.recipe),
         "source": entry.source,
     }
     if build:

@@ -101,3 +101,14 @@ def train(
     )
     model.load_weights(checkpoint_path)
     return history
+
+
+def save_inference_weights(model: keras.Model, path: str | Path) -> Path:
+    """Save ``model``'s weights without optimizer state (a third of the size), for shipping."""
+    # from_config gives an uncompiled twin (clone_model would carry the optimizer along).
+    clone = model.__class__.from_config(model.get_config())
+    clone.set_weights(model.get_weights())
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    clone.save_weights(path)
+    return path
