@@ -18,6 +18,26 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
+def markdown_table(summary: dict) -> str:
+    """Model, parameters, file size and each test set's figures, as markdown."""
+    import emozoo
+    from emozoo.registry import get_entry
+
+    lines = [
+        "| model | params | weights file | test set | n | accuracy | macro-F1 | weighted-F1 | UAR |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for name, metrics in summary.items():
+        params = emozoo.model_info(name)["params"]
+        size = get_entry(name).weights.size_bytes / 2**20
+        for set_name, m in metrics.items():
+            lines.append(
+                f"| `{name}` | {params:,} | {size:.1f} MiB | {set_name} | {m['samples']} | {m['accuracy']:.1%} | "
+                f"{m['macro_f1']:.3f} | {m['weighted_f1']:.3f} | {m['uar']:.1%} |"
+            )
+    return "\n".join(lines)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("names", nargs="+", help="registered model names (or 'pretrained' for all)")
@@ -44,6 +64,8 @@ def main(argv=None) -> int:
             entry = get_entry(name)
             write_weights_card(name, dataclasses.replace(entry.weights, metrics=metrics))
         summary[name] = metrics
+    if args.markdown:
+        print(markdown_table(summary))
     print(json.dumps(summary))
     return 0
 

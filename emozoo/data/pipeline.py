@@ -144,7 +144,9 @@ def make_dataset(
     if cache:
         ds = ds.cache()
     if shuffle:
-        ds = ds.shuffle(min(len(records), 10_000), seed=seed, reshuffle_each_iteration=True)
+        # A buffer as large as the data: sources are often sorted by class, and a
+        # partial buffer would give batches of one or two classes.
+        ds = ds.shuffle(len(records), seed=seed, reshuffle_each_iteration=True)
     ds = ds.batch(
         batch_size, drop_remainder=drop_remainder, num_parallel_calls=AUTOTUNE, deterministic=True
     )

@@ -199,3 +199,11 @@ def test_pipeline_argument_errors(face_records):
         make_dataset(face_records, emozoo.load_preprocessor("face_cnn"), on_error="ignore")
     with pytest.raises(ValueError, match="empty"):
         make_dataset(face_records.subset([]), emozoo.load_preprocessor("face_cnn"))
+
+
+def test_shuffling_mixes_classes_of_class_sorted_sources(data_root):
+    records = load_source("fer2013", "PublicTest")  # stored sorted by class
+    assert (np.diff(records.labels) >= 0).mean() > 0.99
+    ds = make_dataset(records, emozoo.load_preprocessor("face_cnn"), batch_size=64, seed=0)
+    _, labels = next(iter(ds))
+    assert len(np.unique(labels.numpy())) >= 6
