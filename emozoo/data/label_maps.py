@@ -18,6 +18,17 @@ import numpy as np
 
 from emozoo.labels import EMOTIONS
 
+# GoEmotions' Ekman taxonomy and MELD use the same seven names.
+_EKMAN_NAMES = {
+    "anger": "angry",
+    "disgust": "disgust",
+    "fear": "fear",
+    "joy": "happy",
+    "sadness": "sad",
+    "surprise": "surprise",
+    "neutral": "neutral",
+}
+
 #: source label name -> canonical label name, per source.
 TO_CANONICAL: dict[str, dict[str, str]] = {
     "fer2013": {e: e for e in EMOTIONS},
@@ -29,24 +40,8 @@ TO_CANONICAL: dict[str, dict[str, str]] = {
         "fear": "fear",
         "surprise": "surprise",
     },
-    "goemotions": {
-        "anger": "angry",
-        "disgust": "disgust",
-        "fear": "fear",
-        "joy": "happy",
-        "sadness": "sad",
-        "surprise": "surprise",
-        "neutral": "neutral",
-    },
-    "meld_text": {
-        "anger": "angry",
-        "disgust": "disgust",
-        "fear": "fear",
-        "joy": "happy",
-        "sadness": "sad",
-        "surprise": "surprise",
-        "neutral": "neutral",
-    },
+    "goemotions": _EKMAN_NAMES,
+    "meld_text": _EKMAN_NAMES,
     "ravdess_speech": {
         "angry": "angry",
         "disgust": "disgust",

@@ -21,11 +21,16 @@ def evaluation_sets(recipe: dict) -> dict[str, list | dict]:
 
 
 def evaluate_registered(
-    name: str, weights="default", out_dir: str | Path | None = None, root=None
+    name: str,
+    weights="default",
+    out_dir: str | Path | None = None,
+    root=None,
+    sets: list[str] | None = None,
 ) -> dict[str, EvaluationReport]:
     """Evaluate registered model ``name`` on each of its recipe's evaluation sets.
 
-    With ``out_dir`` each report is saved as JSON, a text table and a confusion PNG.
+    ``sets`` restricts the run to some of them. With ``out_dir`` each report is saved
+    as JSON, a text table and a confusion PNG.
     """
     import emozoo
     from emozoo.data import make_dataset
@@ -37,7 +42,15 @@ def evaluate_registered(
     preprocessor = emozoo.load_preprocessor(name)
     reports = {}
     pair_splits = {}
-    for set_name, specs in evaluation_sets(entry.recipe).items():
+    all_sets = evaluation_sets(entry.recipe)
+    unknown = set(sets or []) - set(all_sets)
+    if unknown:
+        raise ValueError(
+            f"{name} has no evaluation sets {sorted(unknown)}; it has {list(all_sets)}"
+        )
+    for set_name, specs in all_sets.items():
+        if sets is not None and set_name not in sets:
+            continue
         evaluated, evaluated_name = model, name
         if isinstance(specs, dict) and "pairs" in specs:
             ds = _pairs_for_evaluation(specs, preprocessor, pair_splits, root)
