@@ -47,6 +47,14 @@ def main(argv=None) -> int:
     parser.add_argument(
         "--write", action="store_true", help="write the metrics into the zoo configs"
     )
+    parser.add_argument(
+        "--markdown", action="store_true", help="also print a markdown table (for the README)"
+    )
+    parser.add_argument(
+        "--cards-only",
+        action="store_true",
+        help="no evaluation: print the markdown table of the metrics recorded in the zoo configs",
+    )
     args = parser.parse_args(argv)
 
     import emozoo
@@ -54,6 +62,9 @@ def main(argv=None) -> int:
     from emozoo.registry import get_entry, write_weights_card
 
     names = emozoo.list_models(pretrained=True) if args.names == ["pretrained"] else args.names
+    if args.cards_only:
+        print(markdown_table({name: get_entry(name).weights.metrics for name in names}))
+        return 0
     summary = {}
     for name in names:
         reports = evaluate_registered(name, out_dir=args.out / name)
