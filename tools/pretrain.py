@@ -21,6 +21,9 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
+_EMBEDDINGS: dict = {}
+
+
 def train_fused(entry, recipe: dict, fit_options: dict, weights_path: Path, seed: int):
     """Train a fused model's head on pseudo-pair embeddings of frozen pretrained encoders."""
     import emozoo
@@ -102,7 +105,9 @@ def repack(name: str) -> int:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("name", help="registered model name")
+    parser.add_argument(
+        "names", nargs="+", help="registered model name(s), trained one after the other"
+    )
     parser.add_argument("--epochs", type=int, default=None, help="override the recipe's epochs")
     parser.add_argument(
         "--log-dir", type=Path, default=None, help="TensorBoard logs (default runs/<name>)"
@@ -117,7 +122,15 @@ def main(argv=None) -> int:
         "--verbose", type=int, default=2, help="Keras fit verbosity (1 = progress bar)"
     )
     args = parser.parse_args(argv)
+    for name in args.names:
+        status = pretrain(name, args)
+        if status:
+            return status
+    return 0
 
+
+def pretrain(name: str, args) -> int:
+    """Train (or ``--repack``) one registered model; see the module docstring."""
     import keras
 
     import emozoo
@@ -127,18 +140,18 @@ def main(argv=None) -> int:
     from emozoo.training import save_inference_weights, train
     from emozoo.training.recipes import describe_sources, recipe_datasets
 
-    entry = get_entry(args.name)
+    entry = get_entry(name)
     recipe = dict(entry.recipe)
     if not recipe:
-        print(f"error: {args.name} has no recipe in its zoo config", file=sys.stderr)
+        print(f"error: {name} has no recipe in its zoo config", file=sys.stderr)
         return 2
     if args.repack:
-        return repack(args.name)
+        return repack(name)
     if args.epochs is not None:
         recipe["epochs"] = args.epochs
     keras.utils.set_random_seed(args.seed)
-    log_dir = args.log_dir or Path("runs") / args.name
-    weights_path = WEIGHTS_DIR / f"{args.name}.weights.h5"
+    log_dir = args.log_dir or Path("runs") / name
+    weights_path = WEIGHTS_DIR / f"{name}.weights.h5"
     start = time.time()
     fit_options = dict(
         epochs=recipe["epochs"],
@@ -154,11 +167,11 @@ def main(argv=None) -> int:
             entry, recipe, fit_options, weights_path, args.seed
         )
     else:
-        preprocessor = emozoo.load_preprocessor(args.name)
+        preprocessor = emozoo.load_preprocessor(name)
         train_ds, val_ds = recipe_datasets(recipe, preprocessor, seed=args.seed)
-        model = emozoo.load(args.name, weights=None)
+        model = emozoo.load(name, weights=None)
         print(
-            f"{args.name}: {model.count_params():,} parameters; training on {describe_sources(recipe['train'])}"
+            f"{name}: {model.count_params():,} parameters; training on {describe_sources(recipe['train'])}"
         )
         checkpoint = Path(log_dir) / "best.weights.h5"
         history = train(model, train_ds, val_ds, checkpoint_path=checkpoint, **fit_options)
@@ -172,7 +185,7 @@ def main(argv=None) -> int:
         size_bytes=weights_path.stat().st_size,
         training_data=training_data,
         recipe=(
-            f"tools/pretrain.py {args.name} --seed {args.seed}: {recipe['epochs']} epochs, batch {recipe.get('batch_size', 64)}, "
+            f"tools/pretrain.py {name} --seed {args.seed}: {recipe['epochs']} epochs, batch {recipe.get('batch_size', 64)}, "
             f"AdamW lr {recipe.get('learning_rate', 1e-3)} wd {recipe.get('weight_decay', 1e-4)}, "
             f"warm-up {recipe.get('warmup_epochs', 1.0)} epoch(s) then cosine, label smoothing "
             f"{recipe.get('label_smoothing', 0.0)}, augmentation {'on' if recipe.get('augment', True) else 'off'}; "
@@ -181,17 +194,17 @@ def main(argv=None) -> int:
         metrics={},
         notes=f"best validation accuracy {best_val:.4f}",
     )
-    write_weights_card(args.name, card)
-    reports = evaluate_registered(args.name, out_dir=Path("reports") / args.name)
+    write_weights_card(name, card)
+    reports = evaluate_registered(name, out_dir=Path("reports") / name)
     metrics = {set_name: report.metrics for set_name, report in reports.items()}
     card = WeightsInfo(**{**card.__dict__, "metrics": metrics})
-    write_weights_card(args.name, card)
+    write_weights_card(name, card)
     for report in reports.values():
         print(report.table())
     print(
         json.dumps(
             {
-                "model": args.name,
+                "model": name,
                 "params": model.count_params(),
                 "minutes": round(minutes, 1),
                 "best_val_accuracy": best_val,

@@ -157,39 +157,21 @@ def load_pairs(split: str, root=None, num_pairs: int | None = None, seed: int | 
     return pairs, sources
 
 
-def pairs_dataset(
-    pairs: PairList,
-    sources: dict[str, Records],
-    preprocessor,
-    *,
-    batch_size: int = 64,
-    shuffle: bool = True,
-    augment=False,
-    seed: int = 0,
-):
-    """A batched ``tf.data.Dataset`` of ``(inputs, label)`` for a fusion model.
-
-    Faces and token ids are held in memory; audio clips are decoded once (with a
-    progress bar) and held too. Batches are gathered by index, so a pair list of any
-    length costs no extra memory.
-    """
+def _pair_banks(
+    pairs: PairList, sources: dict[str, Records], preprocessor
+) -> dict[str, np.ndarray]:
+    """Faces, token ids and the decoded clips that ``pairs`` use, as arrays."""
     import keras
-    import tensorflow as tf
 
     from emozoo.data.audio_io import load_clip
-    from emozoo.data.pipeline import AUTOTUNE, augment_dataset
 
-    if set(preprocessor.modalities) != set(MODALITY_ORDER):
-        raise ValueError("Pseudo-pairs feed multimodal models (face, text and audio inputs)")
     size = preprocessor.face.image_size
     faces = sources["face"].items
     if faces.shape[1:] != (size, size):
         faces = preprocessor.face(faces)[..., 0].astype(np.uint8)
+    texts = sources["text"].items
     token_ids = np.concatenate(
-        [
-            preprocessor.text(list(sources["text"].items[i : i + 4096]))
-            for i in range(0, len(sources["text"]), 4096)
-        ]
+        [preprocessor.text(list(texts[i : i + 4096])) for i in range(0, len(texts), 4096)]
     )
     used_audio = np.unique(pairs.audio[pairs.audio >= 0])
     clips = np.zeros((len(sources["audio"]), preprocessor.audio.num_samples), np.float32)
@@ -202,6 +184,42 @@ def pairs_dataset(
         )
         if n % 50 == 0 or n == len(used_audio) - 1:
             progress.update(n + 1)
+    return {"face": faces, "text": token_ids, "audio": clips, "decoded": used_audio}
+
+
+def pairs_dataset(
+    pairs: PairList,
+    sources: dict[str, Records],
+    preprocessor,
+    *,
+    batch_size: int = 64,
+    shuffle: bool = True,
+    augment=False,
+    seed: int = 0,
+    banks: dict | None = None,
+):
+    """A batched ``tf.data.Dataset`` of ``(inputs, label)`` for a fusion model.
+
+    Faces and token ids are held in memory; audio clips are decoded once (with a
+    progress bar) and held too. Batches are gathered by index, so a pair list of any
+    length costs no extra memory. Pass the same (initially empty) ``banks`` dict to
+    several calls over the same sources and pairs (or subsets of them, such as
+    :meth:`PairList.with_modalities`) to decode and tokenize only once.
+    """
+    import tensorflow as tf
+
+    from emozoo.data.pipeline import AUTOTUNE, augment_dataset
+
+    if set(preprocessor.modalities) != set(MODALITY_ORDER):
+        raise ValueError("Pseudo-pairs feed multimodal models (face, text and audio inputs)")
+    banks = banks if banks is not None else {}
+    if not banks:
+        banks.update(_pair_banks(pairs, sources, preprocessor))
+    faces, token_ids, clips = banks["face"], banks["text"], banks["audio"]
+    missing_clips = np.setdiff1d(np.unique(pairs.audio[pairs.audio >= 0]), banks["decoded"])
+    if len(missing_clips):
+        raise ValueError("The banks were built for other pairs; pass banks=None")
+    size = preprocessor.face.image_size
 
     def gather(face_idx, text_idx, audio_idx):
         face = np.where((face_idx >= 0)[:, None, None], faces[np.maximum(face_idx, 0)], 0).astype(
