@@ -1,0 +1,67 @@
+"""Shipped weights: they load offline, match their sha256, and reproduce their card.
+
+Each pretrained model is re-evaluated on test data from ../shared/data and must
+reproduce the metrics recorded in its zoo config. The default suite re-checks every
+unimodal test set and the fused models' all-modalities pair set; ``-m slow`` re-checks
+every recorded set (missing-modality subsets and unimodal references included).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+import emozoo
+from emozoo.evaluation import evaluate_registered
+from emozoo.registry import get_entry, sha256_file, verify_weights
+
+PRETRAINED = emozoo.list_models(pretrained=True)
+#: Unimodal models whose weights must ship.
+MUST_SHIP = {"face_cnn", "text_bilstm", "audio_lstm"}
+FAST_PAIR_SET = "pairs/test"
+
+
+def test_unimodal_models_ship_weights():
+    missing = MUST_SHIP - set(PRETRAINED)
+    assert not missing, f"no shipped weights for {sorted(missing)}"
+
+
+@pytest.mark.parametrize("name", PRETRAINED)
+def test_weights_are_packaged_and_hash_checked(name):
+    entry = get_entry(name)
+    path = verify_weights(entry.weights)
+    assert path.parent.name == "weights" and path.parent.parent.name == "emozoo"
+    assert (
+        sha256_file(path) == entry.weights.sha256
+        and path.stat().st_size == entry.weights.size_bytes
+    )
+    assert entry.weights.training_data and entry.weights.recipe and entry.weights.metrics
+    if len(entry.modalities) > 1:
+        assert (
+            "pseudo-pairs" in entry.weights.training_data
+            and "not recordings" in entry.weights.training_data
+        )
+
+
+def _check(name: str, sets: list[str] | None):
+    recorded = get_entry(name).weights.metrics
+    reports = evaluate_registered(name, sets=sets)
+    assert set(reports) == (set(sets) if sets else set(recorded))
+    for set_name, report in reports.items():
+        for metric in ("accuracy", "macro_f1", "weighted_f1", "uar"):
+            assert report.metrics[metric] == pytest.approx(recorded[set_name][metric], abs=0.005), (
+                set_name,
+                metric,
+            )
+        assert report.metrics["samples"] == recorded[set_name]["samples"]
+
+
+@pytest.mark.parametrize("name", PRETRAINED)
+def test_reevaluation_reproduces_the_card(name, data_root):
+    fused = FAST_PAIR_SET in get_entry(name).weights.metrics
+    _check(name, [FAST_PAIR_SET] if fused else None)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", [n for n in PRETRAINED if len(get_entry(n).modalities) > 1])
+def test_reevaluation_of_every_recorded_set(name, data_root):
+    _check(name, None)
