@@ -1,4 +1,4 @@
-"""The ``emozoo`` command line: the same functions as the Python API.
+"""``emozoo list`` and ``emozoo info``: the registry on the command line.
 
 emozoo list [PATTERN] [--pretrained] [--json]
 emozoo info NAME [--json]
@@ -6,12 +6,10 @@ emozoo info NAME [--json]
 
 from __future__ import annotations
 
-import argparse
 import json
-import sys
 from collections.abc import Sequence
 
-from emozoo.registry import UnknownModelError, get_entry, list_models, model_info
+from emozoo.registry import get_entry, list_models, model_info
 
 
 def _headline_metric(metrics: dict) -> str:
@@ -116,12 +114,8 @@ def _cmd_info(args) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="emozoo", description="Multimodal emotion recognition model zoo."
-    )
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
+def register(commands) -> None:
+    """Add ``list`` and ``info`` to the ``emozoo`` sub-command parser."""
     list_parser = commands.add_parser("list", help="list the registered models")
     list_parser.add_argument(
         "pattern", nargs="?", default=None, help="shell-style name filter, e.g. '*fusion'"
@@ -138,17 +132,3 @@ def build_parser() -> argparse.ArgumentParser:
     info_parser.add_argument("name")
     info_parser.add_argument("--json", action="store_true", help="print JSON instead of text")
     info_parser.set_defaults(run=_cmd_info)
-    return parser
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    try:
-        return args.run(args)
-    except (UnknownModelError, ValueError, FileNotFoundError, RuntimeError) as error:
-        print(f"emozoo: error: {error}", file=sys.stderr)
-        return 2
-
-
-if __name__ == "__main__":
-    sys.exit(main())
