@@ -8,7 +8,7 @@ import pytest
 from emozoo.data.pairs import PairList
 from emozoo.labels import EMOTIONS
 from emozoo.models import MODALITIES, get_architecture
-from emozoo.training.fusion import assemble, build_head, pair_arrays
+from emozoo.training.fusion import assemble, build_head, pair_arrays, pair_embedding_dataset
 from tests.models.helpers import SMALL_CONFIGS, random_inputs
 
 
@@ -52,3 +52,42 @@ def test_pair_arrays_zero_missing_embeddings():
     assert arrays["face"].tolist() == [[1, 2, 3], [0, 0, 0]]
     assert arrays["audio_present"].ravel().tolist() == [0.0, 1.0]
     assert arrays["text"].tolist() == [[4, 5, 6], [4, 5, 6]]
+
+
+def test_pair_embedding_dataset_draws_augmented_copies():
+    pairs = PairList(
+        np.array([0, 1, -1, 1] * 8),
+        np.array([1, 0, 0, -1] * 8),
+        np.array([0, -1, 0, 0] * 8),
+        np.arange(32) % 7,
+        EMOTIONS,
+    )
+    # Copy c of item i of every modality is the constant 10 * c + i + 1.
+    banks = {
+        m: (10 * np.arange(3)[:, None, None] + np.arange(2)[None, :, None] + 1) * np.ones((3, 2, 4))
+        for m in MODALITIES
+    }
+
+    def batches(seed):
+        ds = pair_embedding_dataset(pairs, banks, batch_size=8, shuffle=False, seed=seed)
+        return [(x, y) for x, y in ds.as_numpy_iterator()]
+
+    first, again, other = batches(0), batches(0), batches(1)
+    seen_copies = set()
+    for (x, y), (x2, _) in zip(first, again, strict=True):
+        for m in MODALITIES:
+            np.testing.assert_array_equal(x[m], x2[m])  # same seed, same draws
+            index = getattr(pairs, m)[: len(y)]
+            values = x[m][:, 0]
+            assert np.all(values[index < 0] == 0) and np.all(x[m][index < 0] == 0)
+            present = index >= 0
+            copies, items = np.divmod(values[present] - 1, 10)
+            np.testing.assert_array_equal(items, index[present])
+            seen_copies.update(copies.astype(int).tolist())
+            np.testing.assert_array_equal(x[f"{m}_present"].ravel(), present.astype(np.float32))
+    assert seen_copies == {0, 1, 2}
+    assert any(
+        not np.array_equal(a[0][m], b[0][m])
+        for a, b in zip(first, other, strict=True)
+        for m in MODALITIES
+    )

@@ -19,7 +19,11 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
 def markdown_table(summary: dict) -> str:
-    """Model, parameters, file size and each test set's figures, as markdown."""
+    """Model, parameters, file size and each test set's figures, as markdown.
+
+    Classification sets come first; cross-modal retrieval sets, if any, get a second
+    table with their chance levels.
+    """
     import emozoo
     from emozoo.registry import get_entry
 
@@ -27,14 +31,27 @@ def markdown_table(summary: dict) -> str:
         "| model | params | weights file | test set | n | accuracy | macro-F1 | weighted-F1 | UAR |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
+    retrieval = [
+        "| model | retrieval set | queries | gallery | recall@10 (chance) | precision@10 (chance) |",
+        "|---|---|---|---|---|---|",
+    ]
     for name, metrics in summary.items():
         params = emozoo.model_info(name)["params"]
         size = get_entry(name).weights.size_bytes / 2**20
         for set_name, m in metrics.items():
+            if "recall@10" in m:
+                retrieval.append(
+                    f"| `{name}` | {set_name} | {m['queries']} | {m['gallery']} | "
+                    f"{m['recall@10']:.1%} ({m['chance_recall@10']:.1%}) | "
+                    f"{m['precision@10']:.1%} ({m['chance_precision@10']:.1%}) |"
+                )
+                continue
             lines.append(
                 f"| `{name}` | {params:,} | {size:.1f} MiB | {set_name} | {m['samples']} | {m['accuracy']:.1%} | "
                 f"{m['macro_f1']:.3f} | {m['weighted_f1']:.3f} | {m['uar']:.1%} |"
             )
+    if len(retrieval) > 2:
+        lines += ["", *retrieval]
     return "\n".join(lines)
 
 

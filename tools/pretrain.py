@@ -21,11 +21,18 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
+#: Encoder embeddings of pair sources, shared by the fused models trained in one run:
+#: ``(split, encoder name, augmented copies) -> array``.
 _EMBEDDINGS: dict = {}
 
 
 def train_fused(entry, recipe: dict, fit_options: dict, weights_path: Path, seed: int):
-    """Train a fused model's head on pseudo-pair embeddings of frozen pretrained encoders."""
+    """Train a fused model's head on pseudo-pair embeddings of frozen pretrained encoders.
+
+    ``recipe["embedding_copies"]`` (default 0) trains on that many augmented copies of
+    each training item's embedding instead of the clean one; ``recipe["alignment"]``
+    adds the cross-modal contrastive loss (Transformer fusion only).
+    """
     import emozoo
     from emozoo.data.pairs import PAIR_DEFAULTS, load_pairs
     from emozoo.registry import build_model, builder_kwargs
@@ -39,17 +46,27 @@ def train_fused(entry, recipe: dict, fit_options: dict, weights_path: Path, seed
 
     encoders = {m: emozoo.load(name, include_top=False) for m, name in recipe["encoders"].items()}
     preprocessors = {m: emozoo.load_preprocessor(name) for m, name in recipe["encoders"].items()}
+    copies = recipe.get("embedding_copies", 0)
     datasets = {}
     for split in ("train", "val"):
         pairs, sources = load_pairs(split)
         embeddings = {}
         for modality, records in sources.items():
-            print(
-                f"{split}: embedding {len(records)} {modality} items with {recipe['encoders'][modality]}"
-            )
-            embeddings[modality] = compute_embeddings(
-                encoders[modality], records, preprocessors[modality]
-            )
+            split_copies = copies if split == "train" else 0
+            key = (split, recipe["encoders"][modality], split_copies)
+            if key not in _EMBEDDINGS:
+                print(
+                    f"{split}: embedding {len(records)} {modality} items with {key[1]}"
+                    + (f" ({split_copies} augmented copies)" if split_copies else "")
+                )
+                _EMBEDDINGS[key] = compute_embeddings(
+                    encoders[modality],
+                    records,
+                    preprocessors[modality],
+                    augmented_copies=split_copies,
+                    seed=seed,
+                )
+            embeddings[modality] = _EMBEDDINGS[key]
         datasets[split] = pair_embedding_dataset(
             pairs, embeddings, recipe.get("batch_size", 256), shuffle=split == "train", seed=seed
         )
@@ -60,7 +77,12 @@ def train_fused(entry, recipe: dict, fit_options: dict, weights_path: Path, seed
     )
     checkpoint = Path(fit_options["log_dir"]) / "head.weights.h5"
     history = train(
-        head, datasets["train"], datasets["val"], checkpoint_path=checkpoint, **fit_options
+        head,
+        datasets["train"],
+        datasets["val"],
+        checkpoint_path=checkpoint,
+        alignment=recipe.get("alignment"),
+        **fit_options,
     )
     model = assemble(build_model(entry), head, encoders)
     weights_path.parent.mkdir(parents=True, exist_ok=True)
@@ -70,8 +92,16 @@ def train_fused(entry, recipe: dict, fit_options: dict, weights_path: Path, seed
         "cross-dataset pseudo-pairs, matched by label only (not recordings of one moment): "
         f"{count:,} training pairs (seed {pair_seed}, {1 - full:.0%} with a random subset of modalities dropped) "
         "from fer2013/Training, carer_emotion/train + goemotions/train + meld_text/train, "
-        "ravdess_speech/train + tess/all; best epoch chosen on 2,000 validation pairs from the validation splits. "
-        f"Encoders frozen from the pretrained {', '.join(recipe['encoders'].values())}; only the fusion head was trained."
+        "ravdess_speech/train + tess/all"
+        + (f", each item's embedding drawn from {copies} augmented copies" if copies else "")
+        + "; best epoch chosen on 2,000 validation pairs from the validation splits. "
+        f"Encoders frozen from the pretrained {', '.join(recipe['encoders'].values())}; only the fusion head was trained"
+        + (
+            f", with the cross-modal alignment loss (weight {recipe['alignment'].get('weight', 1.0)}, "
+            f"temperature {recipe['alignment'].get('temperature', 0.1)})."
+            if recipe.get("alignment")
+            else "."
+        )
     )
     return model, history, training_data
 
@@ -188,7 +218,14 @@ def pretrain(name: str, args) -> int:
             f"tools/pretrain.py {name} --seed {args.seed}: {recipe['epochs']} epochs, batch {recipe.get('batch_size', 64)}, "
             f"AdamW lr {recipe.get('learning_rate', 1e-3)} wd {recipe.get('weight_decay', 1e-4)}, "
             f"warm-up {recipe.get('warmup_epochs', 1.0)} epoch(s) then cosine, label smoothing "
-            f"{recipe.get('label_smoothing', 0.0)}, augmentation {'on' if recipe.get('augment', True) else 'off'}; "
+            f"{recipe.get('label_smoothing', 0.0)}, augmentation {'on' if recipe.get('augment', True) else 'off'}"
+            + (
+                f", {recipe['embedding_copies']} augmented embedding copies per item"
+                if recipe.get("embedding_copies")
+                else ""
+            )
+            + (f", alignment loss {recipe['alignment']}" if recipe.get("alignment") else "")
+            + "; "
             f"{minutes:.1f} min on {os.cpu_count()} CPU cores ({keras.backend.backend()} backend)"
         ),
         metrics={},

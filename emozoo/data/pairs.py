@@ -157,9 +157,7 @@ def load_pairs(split: str, root=None, num_pairs: int | None = None, seed: int | 
     return pairs, sources
 
 
-def _pair_banks(
-    pairs: PairList, sources: dict[str, Records], preprocessor
-) -> dict[str, np.ndarray]:
+def pair_banks(pairs: PairList, sources: dict[str, Records], preprocessor) -> dict[str, np.ndarray]:
     """Faces, token ids and the decoded clips that ``pairs`` use, as arrays."""
     import keras
 
@@ -214,7 +212,7 @@ def pairs_dataset(
         raise ValueError("Pseudo-pairs feed multimodal models (face, text and audio inputs)")
     banks = banks if banks is not None else {}
     if not banks:
-        banks.update(_pair_banks(pairs, sources, preprocessor))
+        banks.update(pair_banks(pairs, sources, preprocessor))
     faces, token_ids, clips = banks["face"], banks["text"], banks["audio"]
     missing_clips = np.setdiff1d(np.unique(pairs.audio[pairs.audio >= 0]), banks["decoded"])
     if len(missing_clips):
@@ -264,5 +262,6 @@ __all__ = [
     "build_pairs",
     "load_pair_sources",
     "load_pairs",
+    "pair_banks",
     "pairs_dataset",
 ]

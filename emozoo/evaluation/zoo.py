@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
+import numpy as np
+
 from emozoo.evaluation.report import EvaluationReport, evaluate
+from emozoo.evaluation.retrieval import RetrievalReport
 
 
 def evaluation_sets(recipe: dict) -> dict[str, list | dict]:
@@ -12,12 +16,19 @@ def evaluation_sets(recipe: dict) -> dict[str, list | dict]:
 
     A spec is a list of ``[dataset, split, {kwargs}?]`` or, for fused models,
     ``{"pairs": "test", "modalities": ["face", "text"]}`` (missing modalities zeroed;
-    ``"model": "face_cnn"`` evaluates that unimodal model on the same pairs instead).
+    ``"model": "face_cnn"`` evaluates that unimodal model on the same pairs instead), or
+    ``{"retrieval": "test", "query": "face", "gallery": "audio", "k": 10}``: cross-modal
+    retrieval between the fusion head's tokens of the distinct items in those pairs.
     """
     sets = recipe.get("evaluate")
     if not sets:
         raise ValueError("The recipe names no evaluation sets ('evaluate')")
     return dict(sets)
+
+
+def report_stem(set_name: str) -> str:
+    """A portable file-name stem for an evaluation set name."""
+    return re.sub(r"[^A-Za-z0-9._+-]+", "_", set_name).strip("_")
 
 
 def evaluate_registered(
@@ -26,7 +37,7 @@ def evaluate_registered(
     out_dir: str | Path | None = None,
     root=None,
     sets: list[str] | None = None,
-) -> dict[str, EvaluationReport]:
+) -> dict[str, EvaluationReport | RetrievalReport]:
     """Evaluate registered model ``name`` on each of its recipe's evaluation sets.
 
     ``sets`` restricts the run to some of them. With ``out_dir`` each report is saved
@@ -52,6 +63,13 @@ def evaluate_registered(
         if sets is not None and set_name not in sets:
             continue
         evaluated, evaluated_name = model, name
+        if isinstance(specs, dict) and "retrieval" in specs:
+            report = _retrieval_report(model, specs, preprocessor, pair_splits, root)
+            report.name = f"{name} on {set_name}"
+            reports[set_name] = report
+            if out_dir is not None:
+                report.save(out_dir, report_stem(set_name))
+            continue
         if isinstance(specs, dict) and "pairs" in specs:
             ds = _pairs_for_evaluation(specs, preprocessor, pair_splits, root)
             if "model" in specs:  # a unimodal reference model on the same pairs
@@ -64,19 +82,53 @@ def evaluate_registered(
         report = evaluate(evaluated, ds, name=f"{evaluated_name} on {set_name}")
         reports[set_name] = report
         if out_dir is not None:
-            report.save(out_dir, set_name.replace("/", "_"))
+            report.save(out_dir, report_stem(set_name))
     return reports
+
+
+def _pair_split(split: str, preprocessor, cache: dict, root=None):
+    """``(pairs, sources, banks)`` of a pair split, loaded and decoded once per evaluation."""
+    from emozoo.data.pairs import load_pairs
+
+    if split not in cache:
+        cache[split] = (*load_pairs(split, root=root), {})
+    return cache[split]
 
 
 def _pairs_for_evaluation(spec: dict, preprocessor, cache: dict, root=None):
     """Test pseudo-pairs (``{"pairs": "test", "modalities": [...]}``) as a dataset."""
-    from emozoo.data.pairs import MODALITY_ORDER, load_pairs, pairs_dataset
+    from emozoo.data.pairs import MODALITY_ORDER, pairs_dataset
 
-    split = spec["pairs"]
-    if split not in cache:
-        cache[split] = load_pairs(split, root=root)
-    pairs, sources = cache[split]
+    pairs, sources, banks = _pair_split(spec["pairs"], preprocessor, cache, root)
     modalities = spec.get("modalities", MODALITY_ORDER)
     return pairs_dataset(
-        pairs.with_modalities(set(modalities)), sources, preprocessor, batch_size=256, shuffle=False
+        pairs.with_modalities(set(modalities)),
+        sources,
+        preprocessor,
+        batch_size=256,
+        shuffle=False,
+        banks=banks,
     )
+
+
+def _retrieval_report(model, spec: dict, preprocessor, cache: dict, root=None) -> RetrievalReport:
+    """Query -> gallery retrieval between the distinct items of a pair split."""
+    from emozoo.data.pairs import pair_banks
+    from emozoo.models import modality_token_encoder
+
+    pairs, sources, banks = _pair_split(spec["retrieval"], preprocessor, cache, root)
+    if not banks:
+        banks.update(pair_banks(pairs, sources, preprocessor))
+    embedded = []
+    for modality in (spec["query"], spec["gallery"]):
+        used = getattr(pairs, modality)
+        index = np.unique(used[used >= 0])
+        items = banks[modality][index]
+        if modality == "face":
+            items = items[..., None].astype(np.float32)
+        encoder = modality_token_encoder(model, modality)
+        embedded += [
+            np.asarray(encoder.predict(items, batch_size=256, verbose=0)),
+            sources[modality].labels[index],
+        ]
+    return RetrievalReport.from_embeddings("", *embedded, k=spec.get("k", 10))

@@ -28,6 +28,8 @@ from emozoo.models.fusion import (
     build_concat_fusion,
     build_fusion_transformer,
     build_late_fusion,
+    modality_token_encoder,
+    projection_layers,
 )
 from emozoo.models.layers import (
     AttentionPooling,
@@ -68,6 +70,8 @@ __all__ = [
     "get_labels",
     "input_specs",
     "list_architectures",
+    "modality_token_encoder",
     "presence_input_name",
+    "projection_layers",
     "transfer_weights",
 ]

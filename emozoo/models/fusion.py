@@ -269,3 +269,23 @@ def build_late_fusion(
     fused = MaskedModalityAverage(name="weighted_average")([logits, _stack_presence(presence)])
     outputs = layers.Softmax(name="predictions")(fused)
     return keras.Model(inputs, outputs, name=name)
+
+
+def projection_layers(fused: keras.Model) -> dict[str, keras.layers.Layer]:
+    """The Transformer fusion head's token projections, ``{modality: Dense}``."""
+    try:
+        head = fused.get_layer("fusion_head")
+    except ValueError:
+        raise ValueError(
+            f"{fused.name!r} has no Transformer fusion head ('fusion_head'): cross-modal "
+            "alignment applies to cnn_lstm_fusion-style models"
+        ) from None
+    return {m: head.get_layer(f"{m}_projection") for m in MODALITIES}
+
+
+def modality_token_encoder(fused: keras.Model, modality: str) -> keras.Model:
+    """Raw ``modality`` input -> its L2-normalised token in the shared space."""
+    encoder = fused.get_layer(f"{modality}_encoder")
+    inputs = keras.Input(encoder.inputs[0].shape[1:], dtype=encoder.inputs[0].dtype, name=modality)
+    token = projection_layers(fused)[modality](encoder({modality: inputs}))
+    return keras.Model(inputs, keras.layers.UnitNormalization()(token), name=f"{modality}_aligned")

@@ -3,6 +3,7 @@ checkpoint on validation, TensorBoard and CSV logs."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import keras
@@ -16,6 +17,27 @@ def one_hot_labels(ds: tf.data.Dataset, num_classes: int) -> tf.data.Dataset:
     return ds.map(lambda x, y: (x, tf.one_hot(y, num_classes)), num_parallel_calls=tf.data.AUTOTUNE)
 
 
+def warmup_cosine_adamw(
+    *,
+    steps_per_epoch: int,
+    epochs: int,
+    learning_rate: float = 1e-3,
+    weight_decay: float = 1e-4,
+    warmup_epochs: float = 1.0,
+) -> keras.optimizers.AdamW:
+    """AdamW with a linear warm-up to ``learning_rate``, then cosine decay to 1% of it."""
+    total = max(1, steps_per_epoch * epochs)
+    warmup = int(min(total - 1, steps_per_epoch * warmup_epochs))
+    schedule = keras.optimizers.schedules.CosineDecay(
+        initial_learning_rate=learning_rate * 0.01 if warmup else learning_rate,
+        decay_steps=total - warmup,
+        alpha=0.01,
+        warmup_target=learning_rate if warmup else None,
+        warmup_steps=warmup,
+    )
+    return keras.optimizers.AdamW(learning_rate=schedule, weight_decay=weight_decay)
+
+
 def compile_for_training(
     model: keras.Model,
     *,
@@ -26,18 +48,15 @@ def compile_for_training(
     warmup_epochs: float = 1.0,
     label_smoothing: float = 0.0,
 ) -> None:
-    """Compile with AdamW, linear warm-up then cosine decay, categorical cross-entropy."""
-    total = max(1, steps_per_epoch * epochs)
-    warmup = int(min(total - 1, steps_per_epoch * warmup_epochs))
-    schedule = keras.optimizers.schedules.CosineDecay(
-        initial_learning_rate=learning_rate * 0.01 if warmup else learning_rate,
-        decay_steps=total - warmup,
-        alpha=0.01,
-        warmup_target=learning_rate if warmup else None,
-        warmup_steps=warmup,
-    )
+    """Compile with :func:`warmup_cosine_adamw` and categorical cross-entropy."""
     model.compile(
-        optimizer=keras.optimizers.AdamW(learning_rate=schedule, weight_decay=weight_decay),
+        optimizer=warmup_cosine_adamw(
+            steps_per_epoch=steps_per_epoch,
+            epochs=epochs,
+            learning_rate=learning_rate,
+            weight_decay=weight_decay,
+            warmup_epochs=warmup_epochs,
+        ),
         loss=keras.losses.CategoricalCrossentropy(label_smoothing=label_smoothing),
         metrics=["accuracy"],
     )
@@ -55,13 +74,16 @@ def train(
     weight_decay: float = 1e-4,
     warmup_epochs: float = 1.0,
     label_smoothing: float = 0.0,
+    alignment: Mapping[str, float] | None = None,
     verbose: int | str = "auto",
 ) -> keras.callbacks.History:
     """Train ``model`` and leave it holding its best weights on ``val_ds`` (val accuracy).
 
     Datasets yield ``(inputs, int label)``. The best weights are also in
     ``checkpoint_path`` (a ``.weights.h5`` file); ``log_dir`` gets TensorBoard logs and a
-    ``history.csv``.
+    ``history.csv``. ``alignment={"weight": w, "temperature": t}`` adds the cross-modal
+    :class:`~emozoo.training.alignment.SupervisedContrastiveAlignment` loss (weight ``w``)
+    to a Transformer fusion model built over identity encoders.
     """
     num_classes = len(get_labels(model))
     train_ds = one_hot_labels(train_ds, num_classes)
@@ -69,21 +91,45 @@ def train(
     steps_per_epoch = int(train_ds.cardinality())
     if steps_per_epoch <= 0:
         steps_per_epoch = sum(1 for _ in train_ds)
-    compile_for_training(
-        model,
+    optimizer = warmup_cosine_adamw(
         steps_per_epoch=steps_per_epoch,
         epochs=epochs,
         learning_rate=learning_rate,
         weight_decay=weight_decay,
         warmup_epochs=warmup_epochs,
-        label_smoothing=label_smoothing,
     )
+    classification = keras.losses.CategoricalCrossentropy(label_smoothing=label_smoothing)
+    fitted, monitor = model, "val_accuracy"
+    if alignment is None:
+        model.compile(optimizer=optimizer, loss=classification, metrics=["accuracy"])
+    else:
+        from emozoo.training.alignment import (
+            ALIGNMENT_OUTPUT,
+            SupervisedContrastiveAlignment,
+            alignment_training_model,
+        )
+
+        fitted, monitor = alignment_training_model(model), "val_predictions_accuracy"
+        fitted.compile(
+            optimizer=optimizer,
+            loss={
+                "predictions": classification,
+                ALIGNMENT_OUTPUT: SupervisedContrastiveAlignment(alignment.get("temperature", 0.1)),
+            },
+            loss_weights={"predictions": 1.0, ALIGNMENT_OUTPUT: alignment.get("weight", 1.0)},
+            metrics={"predictions": ["accuracy"]},
+        )
+
+        def targets(x, y):
+            return x, {"predictions": y, ALIGNMENT_OUTPUT: tf.argmax(y, axis=-1)}
+
+        train_ds, val_ds = train_ds.map(targets), val_ds.map(targets)
     checkpoint_path = Path(checkpoint_path)
     checkpoint_path.parent.mkdir(parents=True, exist_ok=True)
     callbacks = [
         keras.callbacks.ModelCheckpoint(
             checkpoint_path,
-            monitor="val_accuracy",
+            monitor=monitor,
             mode="max",
             save_best_only=True,
             save_weights_only=True,
@@ -96,10 +142,13 @@ def train(
             keras.callbacks.TensorBoard(str(log_dir)),
             keras.callbacks.CSVLogger(str(log_dir / "history.csv")),
         ]
-    history = model.fit(
+    history = fitted.fit(
         train_ds, validation_data=val_ds, epochs=epochs, callbacks=callbacks, verbose=verbose
     )
-    model.load_weights(checkpoint_path)
+    # The wrapper shares its weights with ``model``, so this restores both.
+    fitted.load_weights(checkpoint_path)
+    if monitor != "val_accuracy":
+        history.history["val_accuracy"] = history.history[monitor]
     return history
 
 

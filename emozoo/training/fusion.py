@@ -30,11 +30,27 @@ def identity_encoders(dims: dict[str, int]) -> dict[str, keras.Model]:
 
 
 def compute_embeddings(
-    encoder: keras.Model, records: Records, preprocessor, batch_size: int = 256
+    encoder: keras.Model,
+    records: Records,
+    preprocessor,
+    batch_size: int = 256,
+    augmented_copies: int = 0,
+    seed: int = 0,
 ) -> np.ndarray:
-    """``(len(records), dim)`` embeddings of every item, in order, without augmentation."""
-    ds = make_dataset(records, preprocessor, batch_size=batch_size, shuffle=False, cache=False)
-    return np.concatenate([np.asarray(encoder.predict_on_batch(x)) for x, _ in ds])
+    """Embeddings of every item, in order: ``(len(records), dim)`` without augmentation,
+    or ``(augmented_copies, len(records), dim)``, each copy under the modality's default
+    training augmentation (seeds ``seed``, ``seed + 1``, ...), decoded once.
+    """
+    from emozoo.data import augment_dataset
+
+    ds = make_dataset(records, preprocessor, batch_size=batch_size, shuffle=False, cache=True)
+
+    def embed(dataset) -> np.ndarray:
+        return np.concatenate([np.asarray(encoder.predict_on_batch(x)) for x, _ in dataset])
+
+    if not augmented_copies:
+        return embed(ds)
+    return np.stack([embed(augment_dataset(ds, True, seed + k)) for k in range(augmented_copies)])
 
 
 def pair_arrays(pairs: PairList, embeddings: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -54,13 +70,44 @@ def pair_arrays(pairs: PairList, embeddings: dict[str, np.ndarray]) -> dict[str,
 def pair_embedding_dataset(
     pairs: PairList, embeddings, batch_size: int, shuffle: bool, seed: int = 0
 ) -> tf.data.Dataset:
-    """``tf.data`` of ``(embedding inputs, int label)`` for the head-only model."""
-    ds = tf.data.Dataset.from_tensor_slices(
-        (pair_arrays(pairs, embeddings), pairs.labels.astype(np.int32))
-    )
+    """``tf.data`` of ``(embedding inputs, int label)`` for the head-only model.
+
+    ``embeddings[modality]`` is ``(items, dim)``, or ``(copies, items, dim)``: embeddings
+    of several augmented versions of each item, of which every batch draws one at random
+    per pair (seeded), so the head sees the variation the encoders were trained with.
+    """
+    banks = {m: np.asarray(embeddings[m], np.float32) for m in MODALITIES}
+    labels = pairs.labels.astype(np.int32)
+    if all(bank.ndim == 2 for bank in banks.values()):
+        ds = tf.data.Dataset.from_tensor_slices((pair_arrays(pairs, banks), labels))
+        if shuffle:
+            ds = ds.shuffle(len(pairs), seed=seed, reshuffle_each_iteration=True)
+        return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+
+    copies = {m: tf.constant(b if b.ndim == 3 else b[None]) for m, b in banks.items()}
+    indices = {m: getattr(pairs, m).astype(np.int32) for m in MODALITIES}
+    ds = tf.data.Dataset.from_tensor_slices((indices, labels))
     if shuffle:
         ds = ds.shuffle(len(pairs), seed=seed, reshuffle_each_iteration=True)
-    return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+
+    def gather(step, batch):
+        index, label = batch
+        inputs = {}
+        for i, modality in enumerate(MODALITIES):
+            bank = copies[modality]
+            copy = tf.random.stateless_uniform(
+                tf.shape(index[modality]),
+                seed=tf.stack([tf.cast(seed * 3 + i, tf.int64), step]),
+                maxval=tf.shape(bank)[0],
+                dtype=tf.int32,
+            )
+            present = tf.cast(index[modality] >= 0, tf.float32)[:, None]
+            rows = tf.stack([copy, tf.maximum(index[modality], 0)], axis=1)
+            inputs[modality] = tf.gather_nd(bank, rows) * present
+            inputs[presence_input_name(modality)] = present
+        return inputs, label
+
+    return ds.batch(batch_size).enumerate().map(gather).prefetch(tf.data.AUTOTUNE)
 
 
 def build_head(
