@@ -432,14 +432,15 @@ class EmotionRecognizer:
         """
         if on_error not in ("raise", "skip"):
             raise ValueError(f"on_error must be 'raise' or 'skip', got {on_error!r}")
-        given = {
-            name: list(values)
-            for name, values in (("images", images), ("texts", texts), ("audios", audios))
-            if values is not None
-        }
-        for name, values in given.items():
-            if isinstance(values, (str, bytes)):
-                raise TypeError(f"{name} must be a list, not a single string")
+        given = {}
+        for name, values in (("images", images), ("texts", texts), ("audios", audios)):
+            if values is None:
+                continue
+            if isinstance(values, (str, bytes, Path)) or (
+                isinstance(values, np.ndarray) and name != "images"
+            ):
+                raise TypeError(f"{name} must be a list, not a single {type(values).__name__}")
+            given[name] = list(values)
         if not given:
             raise ValueError("Give at least one of images=, texts=, audios=")
         lengths = {name: len(values) for name, values in given.items()}

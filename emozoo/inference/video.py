@@ -106,11 +106,11 @@ def extract_audio(path: str | Path, sample_rate: int = 16000) -> tuple[np.ndarra
     result = subprocess.run(command, capture_output=True, timeout=3600)
     waveform = np.frombuffer(result.stdout, dtype="<f4").astype(np.float32)
     if result.returncode != 0 and not len(waveform):
-        message = result.stderr.decode(errors="replace").strip().splitlines()
-        return (
-            None,
-            f"audio track skipped: ffmpeg failed ({message[-1] if message else 'no output'})",
-        )
+        message = result.stderr.decode(errors="replace").strip()
+        if "does not contain any stream" in message:
+            return None, "no audio track in the video"
+        last = message.splitlines()[-1] if message else "no output"
+        return None, f"audio track skipped: ffmpeg could not read it ({last})"
     if not len(waveform):
         return None, "no audio track in the video"
     return waveform, f"audio track used ({len(waveform) / sample_rate:.1f} s)"
