@@ -81,7 +81,7 @@ def run_demo(
 
     rec = recognizer or EmotionRecognizer(model)
     samples = load_samples()
-    predictions = []
+    predictions, without_audio = [], []
     for sample in samples:
         predictions.append(
             rec.predict(
@@ -91,6 +91,7 @@ def run_demo(
                 saliency=saliency_out is not None and sample["image"] is not None,
             )
         )
+        without_audio.append(rec.predict(image=sample["image"], text=sample["text"]))
     echo(f"emozoo demo: {rec.model_name} on {len(samples)} bundled samples ({SAMPLES_DIR})")
     echo("")
     for sample in samples:
@@ -98,7 +99,16 @@ def run_demo(
         files = ", ".join(Path(sample[k]).name for k in given)
         echo(f'  {sample["name"]:<6} "{sample["text"]}"  [{files}]')
     echo("")
-    header = ["sample", "prediction", "conf", "used", "face alone", "text alone", "audio alone"]
+    header = [
+        "sample",
+        "prediction",
+        "conf",
+        "used",
+        "face alone",
+        "text alone",
+        "audio alone",
+        "without audio",
+    ]
     rows = [
         [
             sample["name"],
@@ -108,16 +118,15 @@ def run_demo(
             _alone(p, "face"),
             _alone(p, "text"),
             _alone(p, "audio"),
+            f"{q.top} {q.confidence:.2f}" if q.ok else "-",
         ]
-        for sample, p in zip(samples, predictions, strict=True)
+        for sample, p, q in zip(samples, predictions, without_audio, strict=True)
     ]
     echo(format_table(rows, header))
     echo("")
-    echo(
-        "'sample' is the emotion each sentence was written to express. The speech is "
-        "synthetic (espeak-ng), far from the acted human speech the audio encoder was "
-        "trained on; the 'alone' columns show what each modality says by itself."
-    )
+    echo("'sample' is the emotion each sentence was written to express. The speech is")
+    echo("synthetic (espeak-ng), far from the acted human speech the audio encoder was")
+    echo("trained on; the 'alone' columns show what each modality says by itself.")
     image_sample = next((s for s in samples if s["image"]), None)
     if out is not None:
         image = load_image(image_sample["image"])[0] if image_sample else None
