@@ -32,10 +32,36 @@ import numpy as np
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 TEXT = "We made it! The launch went perfectly and I have never felt so proud."
-WORDS = (
-    "i feel so happy sad angry scared surprised today because the meeting went badly "
-    "and my friend called me about the trip we planned last summer with everyone"
-).split()
+WORDS = [
+    "i",
+    "feel",
+    "so",
+    "happy",
+    "sad",
+    "angry",
+    "scared",
+    "surprised",
+    "today",
+    "because",
+    "the",
+    "meeting",
+    "went",
+    "badly",
+    "and",
+    "my",
+    "friend",
+    "called",
+    "me",
+    "about",
+    "the",
+    "trip",
+    "we",
+    "planned",
+    "last",
+    "summer",
+    "with",
+    "everyone",
+]
 
 
 def _timed(fn, repeats: int) -> list[float]:

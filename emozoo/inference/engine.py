@@ -65,7 +65,9 @@ class ModelRunner:
         self.modalities = tuple(self.entry.modalities)
         self.multimodal = len(self.modalities) > 1
         self.batch_size = int(batch_size)
-        self._pad = keras.backend.backend() == "jax"
+        self._backend = keras.backend.backend()
+        self._pad = self._backend == "jax"
+        self._functions: dict[int, Callable] = {}
         self._presence_name = presence_input_name
         self.encoders: dict[str, keras.Model] = {}
         self.head = None
@@ -104,6 +106,29 @@ class ModelRunner:
         self.encoders, self.head, self._dims = encoders, head, dims
 
     # -- batching -------------------------------------------------------------------
+    def _function(self, network) -> Callable:
+        """``network``'s inference call on a dict of numpy arrays, compiled once.
+
+        On TensorFlow a ``tf.function`` with a batch-polymorphic input signature traces
+        once per network (``predict_on_batch`` retraces for new batch sizes and warns
+        about it); other backends use ``predict_on_batch`` on padded batches.
+        """
+        key = id(network)
+        if key not in self._functions:
+            if self._backend == "tensorflow":
+                import tensorflow as tf
+
+                signature = {t.name: tf.TensorSpec(t.shape, t.dtype) for t in network.inputs}
+                call = tf.function(
+                    lambda x: network(x, training=False), input_signature=[signature]
+                )
+                self._functions[key] = lambda batch: call(
+                    {name: batch[name] for name in signature}
+                ).numpy()
+            else:
+                self._functions[key] = network.predict_on_batch
+        return self._functions[key]
+
     def _run(self, fn: Callable, inputs: Mapping[str, np.ndarray], n: int) -> np.ndarray:
         """``fn`` over ``inputs`` in chunks of ``batch_size`` (padded on JAX)."""
         outputs = []
@@ -128,7 +153,7 @@ class ModelRunner:
         if not self.split or len(inputs) == 0:
             return inputs
         encoder = self.encoders[modality]
-        return self._run(encoder.predict_on_batch, {modality: inputs}, len(inputs))
+        return self._run(self._function(encoder), {modality: inputs}, len(inputs))
 
     def classify(self, features: Mapping[str, np.ndarray]) -> np.ndarray:
         """Class probabilities ``(n, num_labels)`` from the present modalities' features.
@@ -152,7 +177,7 @@ class ModelRunner:
         if n == 0:
             return np.zeros((0, len(self.labels)), np.float32)
         if not self.multimodal:
-            return self._run(self.model.predict_on_batch, present, n)
+            return self._run(self._function(self.model), present, n)
         inputs = {}
         for m in self.modalities:
             if m in present:
@@ -163,4 +188,4 @@ class ModelRunner:
                 inputs[m] = self.preprocessor._zeros(m, n)
             inputs[self._presence_name(m)] = np.full((n, 1), float(m in present), np.float32)
         network = self.head if self.split else self.model
-        return self._run(network.predict_on_batch, inputs, n)
+        return self._run(self._function(network), inputs, n)

@@ -108,6 +108,8 @@ class EmotionRecognizer:
 
         if max_faces is not None and max_faces < 1:
             raise ValueError(f"max_faces must be at least 1, got {max_faces}")
+        if audio_hop_s is not None and not audio_hop_s > 0:
+            raise ValueError(f"audio_hop_s must be positive (seconds), got {audio_hop_s}")
         self.runner = ModelRunner(model, weights=weights, batch_size=batch_size)
         self.model_name = model
         self.detect_faces = bool(detect_faces)
@@ -118,9 +120,7 @@ class EmotionRecognizer:
             self.sample_rate = pre.audio.sample_rate
             self.window = pre.audio.num_samples
             hop = self.window if audio_hop_s is None else int(round(audio_hop_s * self.sample_rate))
-            if hop < 1:
-                raise ValueError(f"audio_hop_s must be positive, got {audio_hop_s}")
-            self.hop = hop
+            self.hop = max(1, hop)
         self._token_counter = None
 
     # -- properties ----------------------------------------------------------------

@@ -124,6 +124,10 @@ def test_bad_inputs_are_clear_errors(rec, media, tmp_path):
         rec.predict(text=42)
     with pytest.raises(ValueError, match="max_faces"):
         EmotionRecognizer(max_faces=0)
+    with pytest.raises(ValueError, match="audio_hop_s"):
+        EmotionRecognizer(audio_hop_s=0)
+    with pytest.raises(emozoo.UnknownModelError, match="cnn_lstm_fusion"):
+        EmotionRecognizer("cnn_lstm_fusio")
 
 
 def test_predict_batch_matches_predict(rec):
