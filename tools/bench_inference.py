@@ -11,7 +11,8 @@ Measures, on the bundled samples and on media made here:
   audio track (analysed frames/s and seconds of video per second), sampling every
   0.5 s and every frame.
 
-Prints the figures, then one JSON line of them.
+Prints the figures (and the machine's load average, since other jobs may share the CPU),
+then one JSON line of them.
 """
 
 from __future__ import annotations
@@ -129,6 +130,7 @@ def main() -> None:
         "backend": keras.backend.backend(),
         "cpu_count": os.cpu_count(),
         "machine": platform.machine(),
+        "load_average_start": round(os.getloadavg()[0], 2),
     }
     start = time.perf_counter()
     rec = EmotionRecognizer(args.model)
@@ -153,6 +155,7 @@ def main() -> None:
     )
 
     texts = _texts(args.texts)
+    default_batch = rec.runner.batch_size
     throughput = {}
     for batch_size in (64, 256):
         rec.runner.batch_size = batch_size
@@ -162,7 +165,7 @@ def main() -> None:
         rec.predict_batch(texts=texts)
         throughput[str(batch_size)] = round(len(texts) / (time.perf_counter() - start), 1)
         print(f"predict_batch texts, batch {batch_size}: {throughput[str(batch_size)]} texts/s")
-    rec.runner.batch_size = 64
+    rec.runner.batch_size = default_batch
     figures["predict_batch_texts_per_s"] = throughput
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -188,6 +191,11 @@ def main() -> None:
                 f"(audio track: {video_figures[str(every)]['audio']})"
             )
         figures["video"] = video_figures
+    figures["load_average_end"] = round(os.getloadavg()[0], 2)
+    print(
+        f"1-minute load average: {figures['load_average_start']} at the start, "
+        f"{figures['load_average_end']} at the end ({os.cpu_count()} CPUs)"
+    )
     print(json.dumps(figures))
 
 

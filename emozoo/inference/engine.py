@@ -44,7 +44,7 @@ class ModelRunner:
     (1, 7)
     """
 
-    def __init__(self, name: str, weights: str | Path | None = "default", batch_size: int = 64):
+    def __init__(self, name: str, weights: str | Path | None = "default", batch_size: int = 256):
         import keras
 
         from emozoo.models import MODALITIES, get_labels, presence_input_name

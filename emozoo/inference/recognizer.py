@@ -102,7 +102,7 @@ class EmotionRecognizer:
         align_faces: bool = True,
         max_faces: int | None = None,
         audio_hop_s: float | None = None,
-        batch_size: int = 64,
+        batch_size: int = 256,
     ):
         from emozoo.inference.engine import ModelRunner
 

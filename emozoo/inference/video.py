@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import subprocess
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -313,6 +314,8 @@ def analyze_video(
         if use_audio:
             waveform, notice = extract_audio(path, recognizer.sample_rate)
             analysis.notices.append(notice)
+            if notice.startswith("audio track skipped"):
+                warnings.warn(notice, UserWarning, stacklevel=3)
             if waveform is not None:
                 duration = max(duration, len(waveform) / recognizer.sample_rate)
                 analysis.duration_s = duration

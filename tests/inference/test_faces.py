@@ -75,3 +75,16 @@ def test_tracker_keeps_ids_and_ends_lost_tracks():
     assert tracker.update([(103, 0, 10, 10), (1, 1, 10, 10)]) == [2, 0]
     with pytest.raises(ValueError, match="iou_threshold"):
         IoUTracker(iou_threshold=1.5)
+
+
+def test_second_cascade_removes_a_false_face(detector, astronaut_rgb):
+    # Two astronauts side by side: the default cascade alone also "finds" a face on the
+    # background between them (at minNeighbors 3 and 5); the alt2 confirmation drops it.
+    pair = cv2.resize(np.hstack([astronaut_rgb, astronaut_rgb[:, ::-1]]), None, fx=0.6, fy=0.6)
+    canvas = np.full((360, 640, 3), 90, np.uint8)
+    canvas[: pair.shape[0], 70:] = pair[:, :570]
+    gray = cv2.equalizeHist(cv2.cvtColor(canvas, cv2.COLOR_RGB2GRAY))
+    default = cv2.CascadeClassifier(cv2.data.haarcascades + "haarcascade_frontalface_default.xml")
+    assert len(default.detectMultiScale(gray, 1.1, 5, minSize=(20, 20))) == 3
+    faces = detector.detect(canvas)
+    assert len(faces) == 2 and all(f.box[2] < 65 for f in faces)

@@ -58,3 +58,14 @@ def test_bad_videos_are_clear_errors(rec, videos, tmp_path):
     not_a_video.write_bytes(sample_path("happy.wav").read_bytes())
     with pytest.raises(MediaError):
         rec.analyze_video(not_a_video, progress=False)
+
+
+def test_without_imageio_ffmpeg_the_audio_is_skipped_with_a_notice(rec, videos, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "imageio_ffmpeg", None)  # import fails
+    waveform, notice = extract_audio(videos["silent"])
+    assert waveform is None and "emozoo[video]" in notice
+    with pytest.warns(UserWarning, match="audio track skipped"):
+        analysis = rec.analyze_video(videos["silent"], every=1.0, progress=False)
+    assert {r["modalities"] for r in analysis.rows} == {"face"}
