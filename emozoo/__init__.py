@@ -25,21 +25,26 @@ from emozoo.registry import (  # noqa: E402
 
 __version__ = "0.1.0"
 
-_SUBPACKAGES = ("data", "models", "preprocessing", "registry")
+_SUBPACKAGES = ("data", "inference", "models", "preprocessing", "registry")
+#: Names re-exported from subpackages, imported on first use.
+_LAZY = {"EmotionRecognizer": "emozoo.inference"}
 
 
 def __getattr__(name: str):
     # Subpackages load on first use (`emozoo.data.from_manifest(...)`), keeping
     # `import emozoo` and `emozoo list` free of TensorFlow start-up.
-    if name in _SUBPACKAGES:
-        import importlib
+    import importlib
 
+    if name in _SUBPACKAGES:
         return importlib.import_module(f"emozoo.{name}")
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'emozoo' has no attribute {name!r}")
 
 
 __all__ = [
     "EMOTIONS",
+    "EmotionRecognizer",
     "NoPretrainedWeightsError",
     "UnknownModelError",
     "WeightsError",

@@ -1,0 +1,487 @@
+"""``EmotionRecognizer``: emotions from photos, audio files and text, in one call."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from emozoo.inference.faces import Face, FaceDetector
+from emozoo.inference.media import audio_windows, clean_text, level_dbfs, load_audio, load_image
+from emozoo.inference.results import FacePrediction, Prediction
+from emozoo.inference.saliency import occlusion_saliency
+
+#: Items prepared and run through the network at once by :meth:`predict_batch`.
+CHUNK_ITEMS = 512
+#: Occlusion square and step (pixels of the model's 48x48 face input).
+SALIENCY_PATCH, SALIENCY_STRIDE = 12, 2
+
+
+@dataclass
+class _Item:
+    """One sample, read and checked, before the network runs."""
+
+    faces: list[Face] = field(default_factory=list)
+    text: str | None = None
+    windows: np.ndarray | None = None
+    not_used: dict[str, str] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    sources: dict = field(default_factory=dict)
+
+
+@dataclass
+class _Slots:
+    """Where one item's faces, text and audio windows sit in the embedding banks."""
+
+    faces: list[int] = field(default_factory=list)
+    text: int | None = None
+    windows: list[int] = field(default_factory=list)
+
+    def present(self, modalities: Sequence[str]) -> list[str]:
+        found = {
+            "face": bool(self.faces),
+            "text": self.text is not None,
+            "audio": bool(self.windows),
+        }
+        return [m for m in modalities if found[m]]
+
+
+class _Rows:
+    """Head inputs as indices into embedding banks, deduplicated, run grouped by modality set."""
+
+    def __init__(self):
+        self._index: dict[tuple, int] = {}
+
+    def add(self, row: dict[str, int]) -> int:
+        key = tuple(sorted(row.items()))
+        return self._index.setdefault(key, len(self._index))
+
+    def run(self, runner, banks: dict[str, np.ndarray]) -> np.ndarray:
+        out = np.zeros((len(self._index), len(runner.labels)), np.float32)
+        groups: dict[tuple, list[tuple[int, tuple]]] = {}
+        for key, position in self._index.items():
+            groups.setdefault(tuple(m for m, _ in key), []).append((position, key))
+        for modalities, members in groups.items():
+            features = {m: banks[m][[dict(key)[m] for _, key in members]] for m in modalities}
+            out[[position for position, _ in members]] = runner.classify(features)
+        return out
+
+
+class EmotionRecognizer:
+    """Recognize emotions in photos, audio files and text with a registered model.
+
+    Args:
+        model: a registered model name; the fused ``cnn_lstm_fusion`` (default),
+            ``concat_fusion`` and ``late_fusion`` take any subset of face, text and audio;
+            ``face_cnn``, ``text_bilstm``, ``audio_lstm`` take their one modality.
+        weights: ``"default"`` (the pretrained weights) or a weights file, as for
+            :func:`emozoo.load`.
+        detect_faces: find faces in images (``False``: images are already face crops).
+        align_faces: level the eyes of detected faces.
+        max_faces: keep at most this many faces per image (largest first).
+        audio_hop_s: seconds between the starts of audio windows (default: the model's
+            window, 3 s, without overlap). Long recordings are cut into windows, silent
+            windows are skipped, and the predictions are averaged over the windows.
+        batch_size: the largest batch given to the network at once.
+
+    >>> from emozoo import EmotionRecognizer
+    >>> rec = EmotionRecognizer("cnn_lstm_fusion")  # doctest: +SKIP
+    >>> rec.predict(image="photo.jpg", text="I can't believe this happened!").top  # doctest: +SKIP
+    'surprise'
+    """
+
+    def __init__(
+        self,
+        model: str = "cnn_lstm_fusion",
+        weights: str | Path | None = "default",
+        *,
+        detect_faces: bool = True,
+        align_faces: bool = True,
+        max_faces: int | None = None,
+        audio_hop_s: float | None = None,
+        batch_size: int = 256,
+    ):
+        from emozoo.inference.engine import ModelRunner
+
+        if max_faces is not None and max_faces < 1:
+            raise ValueError(f"max_faces must be at least 1, got {max_faces}")
+        if audio_hop_s is not None and not audio_hop_s > 0:
+            raise ValueError(f"audio_hop_s must be positive (seconds), got {audio_hop_s}")
+        self.runner = ModelRunner(model, weights=weights, batch_size=batch_size)
+        self.model_name = model
+        self.detect_faces = bool(detect_faces)
+        self.max_faces = max_faces
+        pre = self.runner.preprocessor
+        self.detector = FaceDetector(align=align_faces) if "face" in self.modalities else None
+        if pre.audio is not None:
+            self.sample_rate = pre.audio.sample_rate
+            self.window = pre.audio.num_samples
+            hop = self.window if audio_hop_s is None else int(round(audio_hop_s * self.sample_rate))
+            self.hop = max(1, hop)
+        self._token_counter = None
+
+    # -- properties ----------------------------------------------------------------
+    @property
+    def labels(self) -> tuple[str, ...]:
+        """The labels, in the order of the model's outputs."""
+        return self.runner.labels
+
+    @property
+    def modalities(self) -> tuple[str, ...]:
+        """The modalities the model takes (``face``, ``text``, ``audio``)."""
+        return self.runner.modalities
+
+    def __repr__(self) -> str:
+        return f"EmotionRecognizer({self.model_name!r}, modalities={list(self.modalities)})"
+
+    # -- reading inputs ------------------------------------------------------------
+    def _check_modality(self, modality: str, argument: str) -> None:
+        if modality not in self.modalities:
+            raise ValueError(
+                f"{self.model_name} takes {', '.join(self.modalities)}; it cannot use {argument}="
+            )
+
+    def find_faces(self, image, detect_faces: bool | None = None) -> list[Face]:
+        """The faces of an image (path or RGB array), largest first, aligned and cropped.
+
+        With ``detect_faces=False`` the whole image is one face crop.
+        """
+        self._check_modality("face", "image")
+        rgb, _ = load_image(image)
+        detect = self.detect_faces if detect_faces is None else detect_faces
+        if not detect:
+            gray = self.detector._gray(rgb)
+            return [Face(box=(0, 0, rgb.shape[1], rgb.shape[0]), crop=gray)]
+        return self.detector.detect(rgb, max_faces=self.max_faces)
+
+    def _read(self, image, text, audio, sample_rate, detect_faces, on_error) -> _Item:
+        item = _Item()
+        for modality, argument, value in (
+            ("face", "image", image),
+            ("text", "text", text),
+            ("audio", "audio", audio),
+        ):
+            if value is None:
+                continue
+            self._check_modality(modality, argument)
+            try:
+                if modality == "face":
+                    self._read_image(item, value, detect_faces)
+                elif modality == "text":
+                    self._read_text(item, value)
+                else:
+                    self._read_audio(item, value, sample_rate)
+            except (ValueError, FileNotFoundError, TypeError) as error:
+                if on_error == "raise":
+                    raise
+                item.not_used[modality] = f"unreadable: {error}"
+        return item
+
+    def _read_image(self, item: _Item, image, detect_faces) -> None:
+        name = str(image) if isinstance(image, (str, Path)) else "image array"
+        item.sources["image"] = name
+        faces = self.find_faces(image, detect_faces)
+        if not faces:
+            item.not_used["face"] = f"no face found in {name}"
+        item.faces = faces
+
+    def _read_text(self, item: _Item, text) -> None:
+        text = clean_text(text)
+        item.sources["text"] = text
+        if not text:
+            item.not_used["text"] = "empty text"
+        else:
+            item.text = text
+
+    def _read_audio(self, item: _Item, audio, sample_rate) -> None:
+        clip = load_audio(audio, sample_rate=sample_rate, target_rate=self.sample_rate)
+        item.sources["audio"] = clip.source
+        item.sources["audio_seconds"] = round(clip.duration_s, 2)
+        windows, _ = audio_windows(clip.waveform, self.window, self.hop)
+        item.sources["audio_windows"] = len(windows)
+        if len(windows) == 0:
+            level = level_dbfs(clip.waveform)
+            item.not_used["audio"] = f"silent ({level:.0f} dBFS) in {clip.source}"
+        else:
+            item.windows = windows
+
+    def _count_tokens(self, text: str) -> int:
+        if self._token_counter is None:
+            import keras_hub
+
+            tokenizer = self.runner.preprocessor.text.tokenizer
+            self._token_counter = keras_hub.tokenizers.WordPieceTokenizer(
+                vocabulary=str(self.runner.preprocessor.text.vocabulary),
+                lowercase=tokenizer.lowercase,
+                strip_accents=tokenizer.strip_accents,
+            )
+        return int(np.asarray(self._token_counter(text)).shape[-1])
+
+    # -- running -------------------------------------------------------------------
+    def _encode(self, items: list[_Item]) -> tuple[dict, list[_Slots], np.ndarray | None]:
+        """Preprocess and encode every item's faces, text and audio windows in batches.
+
+        Returns the embedding banks, each item's positions in them, and the preprocessed
+        faces (for saliency).
+        """
+        runner, pre = self.runner, self.runner.preprocessor
+        slots = [_Slots() for _ in items]
+        crops, texts, windows = [], [], []
+        for item, slot in zip(items, slots, strict=True):
+            if "face" not in item.not_used:
+                slot.faces = list(range(len(crops), len(crops) + len(item.faces)))
+                crops.extend(face.crop for face in item.faces)
+            if item.text is not None:
+                slot.text = len(texts)
+                texts.append(item.text)
+            if item.windows is not None:
+                total = sum(len(w) for w in windows)
+                slot.windows = list(range(total, total + len(item.windows)))
+                windows.append(item.windows)
+        banks: dict[str, np.ndarray] = {}
+        face_inputs = None
+        if crops:
+            face_inputs = pre.face(crops)
+            banks["face"] = runner.encode("face", face_inputs)
+        if texts:
+            ids = pre.text(texts)
+            banks["text"] = runner.encode("text", ids)
+            for item, slot in zip(items, slots, strict=True):
+                if slot.text is not None and ids[slot.text, -1] != 0:
+                    self._warn_if_truncated(item)
+        if windows:
+            banks["audio"] = runner.encode("audio", np.concatenate(windows))
+        return banks, slots, face_inputs
+
+    def _warn_if_truncated(self, item: _Item) -> None:
+        length = self.runner.preprocessor.text.sequence_length
+        count = self._count_tokens(item.text)
+        if count > length:
+            message = f"text truncated to its first {length} of {count} tokens"
+            item.warnings.append(message)
+            warnings.warn(message, UserWarning, stacklevel=5)
+
+    def _run(self, items: list[_Item], contributions: bool, saliency: bool) -> list[Prediction]:
+        banks, slots, face_inputs = self._encode(items)
+        rows = _Rows()
+
+        def request(slot: _Slots, face: int | None, keep: set[str]) -> list[int]:
+            """Head rows for ``keep`` (one per audio window when audio is kept)."""
+            out = []
+            for window in slot.windows if "audio" in keep else [None]:
+                row = {"face": face, "text": slot.text, "audio": window}
+                out.append(rows.add({m: row[m] for m in keep}))
+            return out
+
+        # Plan every head row first (deduplicated), run them in a few batches, then read.
+        plans = []
+        for slot in slots:
+            present = slot.present(self.modalities)
+            per_face = []
+            for face in (slot.faces or [None]) if present else []:
+                plan = {"full": request(slot, face, set(present)), "loo": {}, "alone": {}}
+                if contributions:
+                    for m in present:
+                        rest = set(present) - {m}
+                        plan["loo"][m] = request(slot, face, rest) if rest else None
+                        if len(present) > 1:
+                            plan["alone"][m] = request(slot, face, {m})
+                per_face.append((face, plan))
+            plans.append((present, per_face))
+        probabilities = rows.run(self.runner, banks) if banks else None
+
+        labels = self.labels
+        uniform = 1.0 / len(labels)
+
+        def mean(indices: list[int]) -> np.ndarray:
+            return probabilities[indices].mean(axis=0)
+
+        results = []
+        for item, (present, per_face) in zip(items, plans, strict=True):
+            prediction = Prediction(
+                probabilities={},
+                modalities_used=present,
+                not_used=dict(item.not_used),
+                warnings=list(item.warnings),
+                sources=dict(item.sources),
+                model=self.model_name,
+            )
+            for k, (face, plan) in enumerate(per_face):
+                full = mean(plan["full"])
+                top = int(np.argmax(full))
+                probs = dict(zip(labels, full.tolist(), strict=True))
+                contribution = {
+                    m: float(full[top] - (mean(rows_)[top] if rows_ is not None else uniform))
+                    for m, rows_ in plan["loo"].items()
+                }
+                alone = {
+                    m: dict(zip(labels, mean(rows_).tolist(), strict=True))
+                    for m, rows_ in plan["alone"].items()
+                }
+                if k == 0:  # the largest face (or the only combination) is the headline
+                    prediction.probabilities = probs
+                    prediction.contributions = contribution
+                    prediction.by_modality = alone
+                if face is None:
+                    continue
+                detected = item.faces[k]
+                heat, heat_label = self._saliency(face_inputs[face]) if saliency else (None, None)
+                prediction.faces.append(
+                    FacePrediction(
+                        box=detected.box,
+                        probabilities=probs,
+                        angle=detected.angle,
+                        aligned=detected.eyes is not None,
+                        contributions=contribution,
+                        by_modality=alone,
+                        saliency=heat,
+                        saliency_label=heat_label,
+                        crop=detected.crop,
+                    )
+                )
+            results.append(prediction)
+        return results
+
+    def _saliency(self, face_input: np.ndarray) -> tuple[np.ndarray, str]:
+        """Occlusion saliency of one preprocessed face for the label the face alone predicts."""
+        runner = self.runner
+        alone = runner.classify({"face": runner.encode("face", face_input[None])})[0]
+        top = int(np.argmax(alone))
+
+        def score(batch: np.ndarray) -> np.ndarray:
+            return runner.classify({"face": runner.encode("face", batch)})[:, top]
+
+        heat = occlusion_saliency(score, face_input, patch=SALIENCY_PATCH, stride=SALIENCY_STRIDE)
+        return heat, self.labels[top]
+
+    # -- public --------------------------------------------------------------------
+    def predict(
+        self,
+        image=None,
+        text: str | None = None,
+        audio=None,
+        *,
+        sample_rate: int | None = None,
+        detect_faces: bool | None = None,
+        contributions: bool = True,
+        saliency: bool = False,
+    ) -> Prediction:
+        """Predict the emotion from any subset of an image, a text and an audio clip.
+
+        Args:
+            image: a photo (path or RGB uint8 array). Every face found is predicted
+                (``result.faces``, largest first, with boxes); the top-level result is the
+                largest face's. With ``detect_faces=False`` the image is a face crop.
+            text: a sentence of any length (long texts are truncated, with a warning).
+            audio: a WAV/FLAC/OGG path (any rate, any channels), a waveform array with
+                ``sample_rate``, or ``(waveform, sample_rate)``. Long recordings are cut
+                into windows whose predictions are averaged; silent windows are skipped.
+            contributions: add leave-one-modality-out contributions and each modality's
+                prediction on its own.
+            saliency: add an occlusion saliency map to each face (``face.saliency``).
+
+        Returns:
+            A :class:`~emozoo.inference.results.Prediction`. Inputs that were given but
+            carry nothing (no face found, silent audio, empty text) are listed in
+            ``not_used`` with the reason; if nothing is left, ``top`` is ``None``.
+
+        Raises:
+            FileNotFoundError: a path does not exist.
+            ValueError: a file cannot be decoded, an input has the wrong type or shape,
+                or the model does not take that modality.
+
+        >>> rec = EmotionRecognizer()  # doctest: +SKIP
+        >>> result = rec.predict(text="I can't believe this happened!")  # doctest: +SKIP
+        >>> result.top, result.modalities_used  # doctest: +SKIP
+        ('surprise', ['text'])
+        """
+        if image is None and text is None and audio is None:
+            raise ValueError(f"Give at least one of image=, text=, audio= ({self.model_name})")
+        item = self._read(image, text, audio, sample_rate, detect_faces, on_error="raise")
+        return self._run([item], contributions, saliency)[0]
+
+    def predict_batch(
+        self,
+        images: Sequence | None = None,
+        texts: Sequence[str] | None = None,
+        audios: Sequence | None = None,
+        *,
+        sample_rate: int | None = None,
+        detect_faces: bool | None = None,
+        contributions: bool = False,
+        on_error: str = "raise",
+        progress: bool = False,
+    ) -> list[Prediction]:
+        """Predict many samples at once (batched through the network).
+
+        ``images``, ``texts`` and ``audios`` are lists of the same length (item ``i`` of
+        each forms sample ``i``; ``None`` entries are missing modalities). Everything
+        :meth:`predict` accepts is accepted per item.
+
+        Args:
+            on_error: ``"raise"`` stops at the first unreadable file; ``"skip"`` records
+                it in that item's ``not_used`` and goes on.
+            progress: show a progress bar.
+
+        >>> rec = EmotionRecognizer()  # doctest: +SKIP
+        >>> [r.top for r in rec.predict_batch(texts=["I love it", "I hate it"])]  # doctest: +SKIP
+        ['happy', 'angry']
+        """
+        if on_error not in ("raise", "skip"):
+            raise ValueError(f"on_error must be 'raise' or 'skip', got {on_error!r}")
+        given = {}
+        for name, values in (("images", images), ("texts", texts), ("audios", audios)):
+            if values is None:
+                continue
+            if isinstance(values, (str, bytes, Path)) or (
+                isinstance(values, np.ndarray) and name != "images"
+            ):
+                raise TypeError(f"{name} must be a list, not a single {type(values).__name__}")
+            given[name] = list(values)
+        if not given:
+            raise ValueError("Give at least one of images=, texts=, audios=")
+        lengths = {name: len(values) for name, values in given.items()}
+        if len(set(lengths.values())) != 1:
+            raise ValueError(f"images, texts and audios must have the same length, got {lengths}")
+        n = next(iter(lengths.values()))
+        column = {name: given.get(name, [None] * n) for name in ("images", "texts", "audios")}
+        bar = None
+        if progress and n:
+            import keras
+
+            bar = keras.utils.Progbar(n, unit_name="sample")
+        results: list[Prediction] = []
+        for start in range(0, n, CHUNK_ITEMS):
+            items = []
+            for i in range(start, min(n, start + CHUNK_ITEMS)):
+                try:
+                    items.append(
+                        self._read(
+                            column["images"][i],
+                            column["texts"][i],
+                            column["audios"][i],
+                            sample_rate,
+                            detect_faces,
+                            on_error,
+                        )
+                    )
+                except (ValueError, FileNotFoundError, TypeError) as error:
+                    raise type(error)(f"item {i}: {error}") from None
+            results.extend(self._run(items, contributions, saliency=False))
+            if bar is not None:
+                bar.update(len(results))
+        return results
+
+    def analyze_video(self, path: str | Path, every: float = 0.5, **kwargs):
+        """Emotions over time in a video; see :func:`emozoo.inference.video.analyze_video`.
+
+        >>> rec = EmotionRecognizer()  # doctest: +SKIP
+        >>> timeline = rec.analyze_video("interview.mp4", every=0.5)  # doctest: +SKIP
+        >>> timeline.plot("timeline.png")  # doctest: +SKIP
+        """
+        from emozoo.inference.video import analyze_video
+
+        return analyze_video(self, path, every=every, **kwargs)

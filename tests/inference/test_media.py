@@ -1,0 +1,108 @@
+"""Reading images, audio and text; windows, silence, saliency and result formatting."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from emozoo.inference.media import (
+    MediaError,
+    audio_windows,
+    clean_text,
+    level_dbfs,
+    load_audio,
+    load_image,
+)
+from emozoo.inference.results import Prediction, format_table
+from emozoo.inference.saliency import occlusion_saliency, occlusion_variants
+
+
+def test_load_image_from_path_and_arrays(astronaut, media):
+    rgb, name = load_image(astronaut)
+    assert rgb.shape == (512, 512, 3) and rgb.dtype == np.uint8 and name == str(astronaut)
+    assert load_image(np.zeros((20, 30), np.uint8))[0].shape == (20, 30, 3)
+    assert load_image(np.zeros((20, 30, 4), np.uint8))[0].shape == (20, 30, 3)
+    assert load_image(media["group"])[0].shape == (512, 1024, 3)
+
+
+def test_bad_images_name_the_file(media, tmp_path):
+    with pytest.raises(FileNotFoundError, match="nope.jpg"):
+        load_image(tmp_path / "nope.jpg")
+    for key in ("corrupt_image", "empty_image"):
+        with pytest.raises(MediaError, match=media[key].name):
+            load_image(media[key])
+    with pytest.raises(MediaError, match="not a file"):
+        load_image(tmp_path)
+    with pytest.raises(MediaError, match="uint8"):
+        load_image(np.zeros((20, 20, 3), np.float32))
+    with pytest.raises(MediaError, match="shape"):
+        load_image(np.zeros((20, 20, 2), np.uint8))
+    with pytest.raises(TypeError):
+        load_image(42)
+
+
+def test_load_audio_any_rate_and_channels(media):
+    clip = load_audio(media["stereo_44k"])
+    assert clip.sample_rate == 16000 and clip.waveform.ndim == 1
+    assert clip.duration_s == pytest.approx(2.5, abs=0.01)
+    assert load_audio(media["ogg"]).duration_s > 3
+    pcm = (np.random.default_rng(0).normal(0, 0.1, 8000) * 32767).astype(np.int16)
+    from_int = load_audio((pcm, 8000))
+    assert from_int.duration_s == pytest.approx(1.0) and np.abs(from_int.waveform).max() < 1.0
+
+
+def test_bad_audio_is_a_clear_error(media, tmp_path):
+    with pytest.raises(FileNotFoundError, match="missing.wav"):
+        load_audio(tmp_path / "missing.wav")
+    with pytest.raises(MediaError, match="corrupt.wav"):
+        load_audio(media["corrupt_audio"])
+    with pytest.raises(ValueError, match="sample_rate"):
+        load_audio(np.zeros(16000, np.float32))
+    with pytest.raises(MediaError, match="at least 0.1 s"):
+        load_audio((np.zeros(100, np.float32), 16000))
+    with pytest.raises(MediaError, match="NaN"):
+        load_audio((np.full(16000, np.nan, np.float32), 16000))
+
+
+def test_windows_skip_silence_and_keep_a_long_tail():
+    rng = np.random.default_rng(0)
+    speech = rng.normal(0, 0.1, 100).astype(np.float32)
+    waveform = np.concatenate([speech, np.zeros(100, np.float32), speech[:50]])
+    windows, starts = audio_windows(waveform, window=100)
+    assert starts.tolist() == [0, 200] and windows.shape == (2, 100)
+    assert np.all(windows[1, 50:] == 0)  # the tail is zero-padded
+    empty, _ = audio_windows(np.zeros(500, np.float32), window=100)
+    assert empty.shape == (0, 100)
+    assert level_dbfs(np.zeros(10)) == float("-inf")
+    assert level_dbfs(np.ones(10)) == pytest.approx(0.0)
+
+
+def test_clean_text():
+    assert clean_text("  so \n happy  ") == "so happy"
+    assert clean_text("   ") == ""
+    with pytest.raises(TypeError):
+        clean_text(None)
+
+
+def test_occlusion_saliency_finds_what_the_score_reads():
+    image = np.zeros((16, 16, 1), np.float32)
+    image[:4, :4] = 255.0
+    heat = occlusion_saliency(lambda b: b[:, :4, :4, 0].mean(axis=(1, 2)), image, 4, 2)
+    assert heat.shape == (16, 16) and heat.max() == 1.0
+    assert heat[:4, :4].mean() > 0.5 and heat[8:, 8:].max() == 0.0
+    with pytest.raises(ValueError, match="do not fit"):
+        occlusion_variants(image, patch=32)
+
+
+def test_prediction_without_input_says_why():
+    empty = Prediction({}, [], not_used={"face": "no face found in x.jpg"})
+    assert empty.top is None and not empty.ok
+    assert "no face found in x.jpg" in empty.summary()
+    data = json.loads(empty.to_json())
+    assert data["top"] is None and data["not_used"] == {"face": "no face found in x.jpg"}
+    full = Prediction({"happy": 0.7, "sad": 0.3}, ["text"], contributions={"text": 0.2})
+    assert full.top == "happy" and full.confidence == 0.7
+    assert "happy (70%) from text" in str(full)
+    assert format_table([["a", 1]], ["x", "y"]).splitlines()[1] == "-  -"
