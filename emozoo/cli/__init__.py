@@ -12,6 +12,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
+from emozoo.cli.startup import native_logs_filtered
 from emozoo.cli.zoo import format_table, models_table
 from emozoo.registry import UnknownModelError
 
@@ -35,11 +36,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    try:
-        return args.run(args)
-    except (UnknownModelError, ValueError, FileNotFoundError, RuntimeError) as error:
-        print(f"emozoo: error: {error}", file=sys.stderr)
-        return 2
+    with native_logs_filtered():
+        try:
+            return args.run(args)
+        except (UnknownModelError, ValueError, FileNotFoundError, RuntimeError) as error:
+            print(f"emozoo: error: {error}", file=sys.stderr)
+            return 2
 
 
 __all__ = [
