@@ -25,12 +25,15 @@ from emozoo.registry import (  # noqa: E402
 
 __version__ = "0.1.0"
 
-_SUBPACKAGES = ("data", "models", "preprocessing", "registry")
+_SUBPACKAGES = ("data", "models", "preprocessing", "registry", "training")
+#: Short public names of subpackages: ``emozoo.train.fit(...)`` is ``emozoo.training.fit``.
+_ALIASES = {"train": "training"}
 
 
 def __getattr__(name: str):
     # Subpackages load on first use (`emozoo.data.from_manifest(...)`), keeping
     # `import emozoo` and `emozoo list` free of TensorFlow start-up.
+    name = _ALIASES.get(name, name)
     if name in _SUBPACKAGES:
         import importlib
 

@@ -16,6 +16,25 @@ def one_hot_labels(ds: tf.data.Dataset, num_classes: int) -> tf.data.Dataset:
     return ds.map(lambda x, y: (x, tf.one_hot(y, num_classes)), num_parallel_calls=tf.data.AUTOTUNE)
 
 
+def warmup_cosine(
+    learning_rate: float, *, steps_per_epoch: int, epochs: int, warmup_epochs: float = 1.0
+) -> keras.optimizers.schedules.LearningRateSchedule:
+    """Linear warm-up from 1% of ``learning_rate`` to it, then cosine decay to 1% of it.
+
+    >>> warmup_cosine(1e-3, steps_per_epoch=10, epochs=5)(10).numpy().round(6)  # doctest: +SKIP
+    0.001
+    """
+    total = max(1, steps_per_epoch * epochs)
+    warmup = int(min(total - 1, steps_per_epoch * warmup_epochs))
+    return keras.optimizers.schedules.CosineDecay(
+        initial_learning_rate=learning_rate * 0.01 if warmup else learning_rate,
+        decay_steps=total - warmup,
+        alpha=0.01,
+        warmup_target=learning_rate if warmup else None,
+        warmup_steps=warmup,
+    )
+
+
 def compile_for_training(
     model: keras.Model,
     *,
@@ -27,14 +46,8 @@ def compile_for_training(
     label_smoothing: float = 0.0,
 ) -> None:
     """Compile with AdamW, linear warm-up then cosine decay, categorical cross-entropy."""
-    total = max(1, steps_per_epoch * epochs)
-    warmup = int(min(total - 1, steps_per_epoch * warmup_epochs))
-    schedule = keras.optimizers.schedules.CosineDecay(
-        initial_learning_rate=learning_rate * 0.01 if warmup else learning_rate,
-        decay_steps=total - warmup,
-        alpha=0.01,
-        warmup_target=learning_rate if warmup else None,
-        warmup_steps=warmup,
+    schedule = warmup_cosine(
+        learning_rate, steps_per_epoch=steps_per_epoch, epochs=epochs, warmup_epochs=warmup_epochs
     )
     model.compile(
         optimizer=keras.optimizers.AdamW(learning_rate=schedule, weight_decay=weight_decay),
