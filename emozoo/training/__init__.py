@@ -2,7 +2,12 @@
 ``keras.Model.fit``; reached as ``emozoo.train`` too (``emozoo.train.fit(...)``)."""
 
 from emozoo.training.distribute import STRATEGIES, Distribution, distribution, split_cpu
-from emozoo.training.finetune import class_weights_from_counts, fit, resolve_mixed_precision
+from emozoo.training.finetune import (
+    MIXED_PRECISION,
+    class_weights_from_counts,
+    fit,
+    resolve_mixed_precision,
+)
 from emozoo.training.loop import (
     compile_for_training,
     one_hot_labels,
@@ -16,6 +21,7 @@ from emozoo.training.policies import POLICIES, apply_policy, merge_lora
 from emozoo.training.user_models import save_model
 
 __all__ = [
+    "MIXED_PRECISION",
     "POLICIES",
     "STRATEGIES",
     "Distribution",

@@ -39,8 +39,8 @@ class Distribution:
         num_workers: processes taking part (1 unless ``multi_worker``).
         worker_index: this process's index among them.
         is_chief: whether this process writes checkpoints, logs and the result.
-        strategy: the ``tf.distribute.Strategy`` or ``keras.distribution.Distribution``
-            (``None`` for ``"none"``).
+        strategy: the ``tf.distribute.Strategy`` or the ``keras.distribution`` object
+            (``DataParallel``; ``None`` for ``"none"``).
     """
 
     kind: str
@@ -112,8 +112,8 @@ def _cluster_size(config: dict) -> int:
     return sum(len(v) for k, v in config.get("cluster", {}).items() if k in ("chief", "worker"))
 
 
-def _make_multi_worker_strategy():
-    """``MultiWorkerMirroredStrategy`` with a ``reduce`` that Keras 3's ``fit`` can use.
+def _patch_reduce(strategy) -> None:
+    """Give a ``MultiWorkerMirroredStrategy`` a ``reduce`` that Keras 3's ``fit`` can use.
 
     Keras 3.15's TensorFlow trainer calls ``strategy.reduce`` on whole (dict) input
     batches and on scalar metrics with ``axis=0``; the collective strategy accepts
@@ -122,21 +122,27 @@ def _make_multi_worker_strategy():
     """
     import tensorflow as tf
 
-    class _MultiWorkerMirroredStrategy(tf.distribute.MultiWorkerMirroredStrategy):
-        def reduce(self, reduce_op, value, axis=None):
-            def one(item):
-                sample = (
-                    item.values[0] if isinstance(item, tf.distribute.DistributedValues) else item
-                )
-                leaf_axis = None if axis is not None and sample.shape.rank == 0 else axis
-                return super(_MultiWorkerMirroredStrategy, self).reduce(
-                    reduce_op, item, axis=leaf_axis
-                )
+    if getattr(strategy, "_emozoo_leafwise_reduce", False):
+        return
+    original = strategy.reduce
 
-            return tf.nest.map_structure(one, value)
+    def reduce(reduce_op, value, axis=None):
+        def one(item):
+            sample = item.values[0] if isinstance(item, tf.distribute.DistributedValues) else item
+            leaf_axis = None if axis is not None and sample.shape.rank == 0 else axis
+            return original(reduce_op, item, axis=leaf_axis)
+
+        return tf.nest.map_structure(one, value)
+
+    strategy.reduce = reduce
+    strategy._emozoo_leafwise_reduce = True
+
+
+def _make_multi_worker_strategy():
+    import tensorflow as tf
 
     try:
-        return _MultiWorkerMirroredStrategy()
+        strategy = tf.distribute.MultiWorkerMirroredStrategy()
     except RuntimeError as error:
         if "program startup" not in str(error):
             raise
@@ -145,6 +151,8 @@ def _make_multi_worker_strategy():
             "call emozoo.training.distribution('multi_worker') at the start of the program "
             "(before building or loading a model), or train with `emozoo train`."
         ) from error
+    _patch_reduce(strategy)
+    return strategy
 
 
 def _tf_distribution(kind: str) -> Distribution:
@@ -161,16 +169,21 @@ def _tf_distribution(kind: str) -> Distribution:
             "strategy='multi_worker' reads the cluster from the TF_CONFIG environment variable, "
             "which is not set"
         )
-    strategy = _make_multi_worker_strategy()
+    return _multi_worker(_make_multi_worker_strategy(), config)
+
+
+def _multi_worker(strategy, config: dict) -> Distribution:
+    """Describe a multi-worker strategy: this worker's index, and whether it is the chief
+    (the ``chief`` task, or worker 0 of a cluster without one)."""
     resolver = strategy.cluster_resolver
     task_type, task_id = resolver.task_type, int(resolver.task_id or 0)
-    has_chief = "chief" in config["cluster"]
+    has_chief = "chief" in config.get("cluster", {})
     is_chief = task_type == "chief" or (not has_chief and task_type == "worker" and task_id == 0)
     index = task_id + (1 if has_chief and task_type == "worker" else 0)
     return Distribution(
         "multi_worker",
         strategy.num_replicas_in_sync,
-        num_workers=_cluster_size(config),
+        num_workers=max(1, _cluster_size(config)),
         worker_index=index,
         is_chief=is_chief,
         strategy=strategy,
@@ -201,7 +214,7 @@ def distribution(strategy: Any = "auto") -> Distribution:
     """The :class:`Distribution` for ``strategy``: a kind name or a ready strategy object.
 
     ``strategy`` is one of :data:`STRATEGIES`, a ``tf.distribute.Strategy``, a
-    ``keras.distribution.Distribution`` or a :class:`Distribution`. Strategies made from
+    ``keras.distribution`` distribution (``DataParallel``) or a :class:`Distribution`. Strategies made from
     a name are created once per process and reused.
 
     >>> distribution("none").num_replicas
@@ -237,7 +250,8 @@ def distribution(strategy: Any = "auto") -> Distribution:
 
 
 def _wrap(strategy: Any) -> Distribution:
-    if isinstance(strategy, keras.distribution.Distribution):
+    # keras.distribution exports the concrete classes, not their base: duck-type it.
+    if hasattr(strategy, "device_mesh") and hasattr(strategy, "distribute_dataset"):
         devices = getattr(getattr(strategy, "device_mesh", None), "devices", None)
         count = int(getattr(devices, "size", 0) or len(keras.distribution.list_devices()))
         return Distribution("data_parallel", count, strategy=strategy)
@@ -246,18 +260,10 @@ def _wrap(strategy: Any) -> Distribution:
     if isinstance(strategy, tf.distribute.Strategy):
         resolver = getattr(strategy, "cluster_resolver", None)
         if resolver is not None and resolver.task_type is not None:
-            config = _tf_config()
-            return Distribution(
-                "multi_worker",
-                strategy.num_replicas_in_sync,
-                num_workers=max(1, _cluster_size(config)),
-                worker_index=int(resolver.task_id or 0),
-                is_chief=(resolver.task_type == "chief")
-                or (resolver.task_type == "worker" and int(resolver.task_id or 0) == 0),
-                strategy=strategy,
-            )
+            _patch_reduce(strategy)
+            return _multi_worker(strategy, _tf_config())
         return Distribution("mirrored", strategy.num_replicas_in_sync, strategy=strategy)
     raise TypeError(
         f"strategy must be a name from {list(STRATEGIES)}, a tf.distribute.Strategy or a "
-        f"keras.distribution.Distribution, got {type(strategy).__name__}"
+        f"keras.distribution.DataParallel, got {type(strategy).__name__}"
     )

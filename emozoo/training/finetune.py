@@ -261,15 +261,17 @@ def fit(
             ``"data_parallel"`` (JAX), or a strategy object (see
             :mod:`emozoo.training.distribute`). Batches are global: each of N replicas
             gets 1/N of every batch.
-        log_dir: the run folder: TensorBoard logs (scalars, confusion-matrix images,
-            hyper-parameters), ``checkpoints/`` (every epoch), ``history.csv``,
-            ``training_curves.png``, ``confusion_matrix.png`` and ``run.json``. A run
-            with checkpoints there resumes from its last complete epoch (``resume``).
-            ``None``: nothing is kept.
+        log_dir: the run folder: TensorBoard logs (``train/``, ``validation/``: scalars,
+            a confusion-matrix image per epoch; hyper-parameters), ``checkpoints/``
+            (every epoch), ``history.csv``, ``training_curves.png``, the final
+            validation report (``validation.json``, ``.txt``, ``_confusion.png``) and
+            ``run.json``. A run with checkpoints there resumes from its last complete
+            epoch (``resume``). ``None``: nothing is kept.
         restore_best: end with the weights of the best validation epoch (else the last).
         confusion_matrices: log a confusion matrix of ``val_ds`` after each epoch.
         callbacks: more Keras callbacks.
         seed: seeds Python, NumPy and the backend for a reproducible run.
+        verbose: Keras' progress output (``"auto"``/1: a progress bar, 2: a line per epoch).
 
     Returns:
         The ``keras.callbacks.History`` of the whole run (resumed epochs included), with
