@@ -239,6 +239,11 @@ def fit(
 ) -> keras.callbacks.History:
     """Fine-tune ``model`` on ``train_ds``; ``model`` ends up holding the trained weights.
 
+    One pass over the data first counts the batches (for the schedule and the progress
+    bar) and the labels (for ``class_weight`` and a check that they fit the model); a
+    ``cache()`` in the pipeline, as :func:`emozoo.data.from_manifest` has, keeps the
+    decoded inputs for the epochs that follow.
+
     Args:
         model: a model with a classifier, typically ``emozoo.load(name, labels=[...])``.
         train_ds, val_ds: ``tf.data`` datasets of ``(inputs, label)`` batches (int labels

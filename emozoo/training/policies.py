@@ -175,12 +175,20 @@ def apply_policy(
             else:
                 leaf.trainable = False
 
+    _forget_traced_functions(model)
     if freeze in ("none", "encoders_but_top"):
         encoder_ids = {id(v) for layer in encoder_layers for v in layer.weights}
         report.slow_variables = [v for v in model.trainable_weights if id(v) in encoder_ids]
     report.trainable_params = _params(model.trainable_weights)
     report.frozen_params = _params(model.non_trainable_weights)
     return report
+
+
+def _forget_traced_functions(model: keras.Model) -> None:
+    """Drop ``fit``/``predict`` functions traced before a change of layers or dtypes."""
+    for name in ("train_function", "test_function", "predict_function"):
+        if getattr(model, name, None) is not None:
+            setattr(model, name, None)
 
 
 def lora_layers(model: keras.Model) -> list[keras.layers.Layer]:
@@ -233,6 +241,7 @@ def set_mixed_precision(model: keras.Model, policy: str) -> None:
         if _is_classifier(layer) or isinstance(layer, keras.layers.InputLayer):
             continue
         layer.dtype_policy = dtype_policy
+    _forget_traced_functions(model)
 
 
 __all__ = [

@@ -14,9 +14,10 @@ TINY = "tiny_face_base"
 LABELS = ["calm", "happy", "sad", "angry"]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def tiny_base() -> str:
-    """``face_cnn`` shrunk to 32x32 inputs and a few filters, registered (and persisted)."""
+    """``face_cnn`` shrunk to 32x32 inputs and a few filters, registered (and persisted,
+    so that processes started by a test see it) for the tests of one module."""
     config = {k: v for k, v in SMALL_FACE.items() if k != "image_size"}
     emozoo.register_model(
         TINY,
