@@ -7,6 +7,7 @@ emozoo train --model NAME --manifest CSV --labels a,b,c [--val-manifest CSV] [--
 from __future__ import annotations
 
 import json
+import tempfile
 from pathlib import Path
 
 # Spelled out here so that `emozoo --help` imports no TensorFlow; a test checks that
@@ -59,8 +60,10 @@ def _cmd_train(args) -> int:
     if args.val_manifest:
         train_csv, val_csv = manifest, Path(args.val_manifest).expanduser()
     else:
+        # Every worker splits the same way (same seed); only the chief writes into --out.
+        folder = out / "split" if dist.is_chief else Path(tempfile.mkdtemp(prefix="emozoo-split-"))
         train_csv, val_csv = split_manifest(
-            manifest, out / "split", val_fraction=args.val_fraction, seed=args.seed
+            manifest, folder, val_fraction=args.val_fraction, seed=args.seed
         )
     train_ds = from_manifest(
         train_csv,

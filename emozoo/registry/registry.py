@@ -3,7 +3,8 @@
 Built-in entries come from the JSON files in ``zoo_configs/`` (installed as the
 ``emozoo.zoo_configs`` package); users add their own with :func:`register_model`,
 which also writes the entry to ``$EMOZOO_HOME/models/<name>.json`` (default
-``~/.emozoo``) so that later sessions, ``emozoo load`` and the export tools see it.
+``~/.emozoo``) so that later sessions, the ``emozoo`` command and the export tools
+see it.
 Reading the registry never imports Keras, so listing models is instant.
 """
 

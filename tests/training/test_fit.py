@@ -90,6 +90,7 @@ def test_head_only_fit_logs_everything_and_leaves_encoders_alone(tmp_path):
     )
 
 
+@pytest.mark.distributed
 def test_a_stopped_run_resumes_where_it_stopped(tmp_path):
     run = tmp_path / "run"
     train, val = faces(64, 0), faces(32, 1)

@@ -74,6 +74,7 @@ def test_split_manifest_errors(tmp_path):
         split_manifest(lonely, tmp_path)
 
 
+@pytest.mark.distributed
 def test_device_setup_errors():
     assert distribution("none").num_replicas == 1
     assert distribution(None).kind == "none"
