@@ -25,7 +25,9 @@ from emozoo.registry import (  # noqa: E402
 
 __version__ = "0.1.0"
 
-_SUBPACKAGES = ("data", "inference", "models", "preprocessing", "registry")
+_SUBPACKAGES = ("data", "inference", "models", "preprocessing", "registry", "training")
+#: Short public names of subpackages: ``emozoo.train.fit(...)`` is ``emozoo.training.fit``.
+_ALIASES = {"train": "training"}
 #: Names re-exported from subpackages, imported on first use.
 _LAZY = {"EmotionRecognizer": "emozoo.inference"}
 
@@ -34,6 +36,8 @@ def __getattr__(name: str):
     # Subpackages load on first use (`emozoo.data.from_manifest(...)`), keeping
     # `import emozoo` and `emozoo list` free of TensorFlow start-up.
     import importlib
+
+    name = _ALIASES.get(name, name)
 
     if name in _SUBPACKAGES:
         return importlib.import_module(f"emozoo.{name}")

@@ -21,3 +21,14 @@ def data_dir() -> Path:
     if env:
         return Path(env).expanduser().resolve()
     return (PROJECT_ROOT.parent / "shared" / "data").resolve()
+
+
+def emozoo_home() -> Path:
+    """Where emozoo keeps the user's own things: ``$EMOZOO_HOME``, else ``~/.emozoo``.
+
+    Holds ``models/``: the JSON entries (and, by default, the ``.keras`` files) of models
+    registered with ``emozoo.register_model``, so registrations outlive the session.
+    The folder is created only when something is written into it.
+    """
+    env = os.environ.get("EMOZOO_HOME")
+    return Path(env).expanduser().resolve() if env else Path("~/.emozoo").expanduser()

@@ -11,6 +11,19 @@ from pathlib import Path  # noqa: E402
 import pytest  # noqa: E402
 
 
+@pytest.fixture(scope="session", autouse=True)
+def emozoo_home(tmp_path_factory) -> Path:
+    """User registrations go to a throw-away ``$EMOZOO_HOME``, never to ``~/.emozoo``."""
+    home = tmp_path_factory.mktemp("emozoo_home")
+    previous = os.environ.get("EMOZOO_HOME")
+    os.environ["EMOZOO_HOME"] = str(home)
+    yield home
+    if previous is None:
+        os.environ.pop("EMOZOO_HOME", None)
+    else:
+        os.environ["EMOZOO_HOME"] = previous
+
+
 @pytest.fixture(scope="session")
 def data_root() -> Path:
     """The shared datasets; tests that need them skip with a reason when absent."""

@@ -16,6 +16,7 @@ from emozoo.registry.registry import (
     list_models,
     register_model,
     unregister_model,
+    user_models_dir,
     write_weights_card,
 )
 from emozoo.registry.weights import WeightsError, WeightsInfo, sha256_file, verify_weights
@@ -37,6 +38,7 @@ __all__ = [
     "register_model",
     "sha256_file",
     "unregister_model",
+    "user_models_dir",
     "verify_weights",
     "write_weights_card",
 ]

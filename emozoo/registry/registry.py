@@ -1,7 +1,10 @@
 """The registry of named models.
 
 Built-in entries come from the JSON files in ``zoo_configs/`` (installed as the
-``emozoo.zoo_configs`` package); users add their own with :func:`register_model`.
+``emozoo.zoo_configs`` package); users add their own with :func:`register_model`,
+which also writes the entry to ``$EMOZOO_HOME/models/<name>.json`` (default
+``~/.emozoo``) so that later sessions, the ``emozoo`` command and the export tools
+see it.
 Reading the registry never imports Keras, so listing models is instant.
 """
 
@@ -10,17 +13,25 @@ from __future__ import annotations
 import difflib
 import fnmatch
 import json
+import os
+import re
+import warnings
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from emozoo.paths import emozoo_home
 from emozoo.registry.entry import ModelEntry
 from emozoo.registry.weights import WeightsInfo, sha256_file
 
 _BUILTIN_PACKAGE = "emozoo.zoo_configs"
 _registry: dict[str, ModelEntry] = {}
 _builtins_loaded = False
+#: name -> JSON file of the user models read from (or written to) the user folder.
+_persisted: dict[str, Path] = {}
+_user_folder_loaded: Path | None = None
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
 class UnknownModelError(LookupError):
@@ -47,6 +58,54 @@ def _load_builtins() -> None:
     _builtins_loaded = True
 
 
+def user_models_dir() -> Path:
+    """Folder of the persisted user registrations: ``$EMOZOO_HOME/models``."""
+    return emozoo_home() / "models"
+
+
+def _load_user_models() -> None:
+    """Read ``$EMOZOO_HOME/models/*.json`` (again when ``$EMOZOO_HOME`` has changed).
+
+    A file that cannot be read is skipped with a warning naming it, so one bad file
+    never hides the other models.
+    """
+    global _user_folder_loaded
+    folder = user_models_dir()
+    if folder == _user_folder_loaded:
+        return
+    for name in list(_persisted):  # entries of a previous $EMOZOO_HOME
+        if _registry.get(name) is not None and _registry[name].source == "user":
+            del _registry[name]
+        del _persisted[name]
+    _user_folder_loaded = folder
+    if not folder.is_dir():
+        return
+    for path in sorted(folder.glob("*.json")):
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            if not isinstance(data, dict):
+                raise ValueError("expected a JSON object")
+            entry = ModelEntry.from_dict(data, source="user")
+            if entry.name != path.stem:
+                raise ValueError(f"it registers {entry.name!r}; name and file must agree")
+        except (ValueError, TypeError, OSError) as error:
+            warnings.warn(f"Ignoring user model file {path}: {error}", stacklevel=3)
+            continue
+        if entry.name in _registry and _registry[entry.name].source != "user":
+            warnings.warn(
+                f"Ignoring user model file {path}: {entry.name!r} is a built-in model",
+                stacklevel=3,
+            )
+            continue
+        _registry[entry.name] = entry
+        _persisted[entry.name] = path
+
+
+def _ensure_loaded() -> None:
+    _load_builtins()
+    _load_user_models()
+
+
 def builtin_config_path(name: str) -> Path:
     """Path of the zoo config file of built-in model ``name`` (what tools rewrite)."""
     return Path(str(resources.files(_BUILTIN_PACKAGE) / f"{name}.json"))
@@ -58,7 +117,7 @@ def get_entry(name: str) -> ModelEntry:
     Raises:
         UnknownModelError: with the closest registered names as suggestions.
     """
-    _load_builtins()
+    _ensure_loaded()
     if not isinstance(name, str):
         raise TypeError(f"A model name must be a string, got {type(name).__name__}")
     try:
@@ -82,7 +141,7 @@ def list_models(pattern: str | None = None, pretrained: bool | None = None) -> l
     >>> "cnn_lstm_fusion" in list_models("*fusion")
     True
     """
-    _load_builtins()
+    _ensure_loaded()
     names = sorted(_registry)
     if pattern is not None:
         names = [n for n in names if fnmatch.fnmatchcase(n, pattern)]
@@ -104,23 +163,37 @@ def register_model(
     description: str = "",
     training_data: str | None = None,
     metrics: dict[str, Any] | None = None,
+    recipe: str | None = None,
     overwrite: bool = False,
+    persist: bool = True,
 ) -> ModelEntry:
-    """Register a model under ``name`` for this Python session.
+    """Register a model under ``name``, for this session and (``persist``) later ones.
 
     Either start from a registered model (``base="cnn_lstm_fusion"``: its architecture,
     config and preprocessing are kept unless overridden) or name an ``architecture``.
     ``weights`` is a ``.weights.h5`` or ``.keras`` file; its sha256 is recorded now and
-    checked at every :func:`emozoo.load`.
+    checked at every :func:`emozoo.load`. With ``persist`` (default) the entry is also
+    written to ``$EMOZOO_HOME/models/<name>.json`` (``~/.emozoo`` by default), which
+    every later ``import emozoo`` reads; the weights file stays where it is.
 
     >>> entry = register_model("my_face", base="face_cnn", labels=["happy", "sad"],
-    ...                        overwrite=True)
+    ...                        overwrite=True, persist=False)
     >>> entry.labels
     ('happy', 'sad')
     """
-    _load_builtins()
+    _ensure_loaded()
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise ValueError(
+            f"Invalid model name {name!r}: use letters, digits, '_', '-' and '.', "
+            "starting with a letter or digit"
+        )
     if name in _registry and not overwrite:
         raise ValueError(f"A model named {name!r} is already registered; pass overwrite=True")
+    if persist and name in _registry and _registry[name].source != "user":
+        raise ValueError(
+            f"{name!r} is a built-in model; a persisted user model needs another name "
+            "(or pass persist=False to shadow it for this session only)"
+        )
     if base is not None:
         parent = get_entry(base).to_dict()
         parent.pop("weights", None)
@@ -160,19 +233,39 @@ def register_model(
             sha256=sha256_file(path),
             size_bytes=path.stat().st_size,
             training_data=training_data,
+            recipe=recipe,
             metrics=dict(metrics or {}),
         ).to_dict()
     entry = ModelEntry.from_dict(data, source="user")
+    if persist:
+        _persisted[name] = _write_user_entry(entry)
     _registry[name] = entry
     return entry
 
 
+def _write_user_entry(entry: ModelEntry) -> Path:
+    """Write ``entry`` to ``$EMOZOO_HOME/models/<name>.json`` (atomically)."""
+    folder = user_models_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{entry.name}.json"
+    temporary = path.with_suffix(f".json.{os.getpid()}.tmp")
+    temporary.write_text(json.dumps(entry.to_dict(), indent=2) + "\n", encoding="utf-8")
+    os.replace(temporary, path)
+    return path
+
+
 def unregister_model(name: str) -> None:
-    """Remove a model registered with :func:`register_model` (built-ins stay)."""
+    """Remove a model registered with :func:`register_model` (built-ins stay).
+
+    A persisted entry's JSON file is deleted too; its weights file is left alone.
+    """
     entry = get_entry(name)
     if entry.source != "user":
         raise ValueError(f"{name!r} is a built-in model ({entry.source}) and cannot be removed")
     del _registry[name]
+    path = _persisted.pop(name, None)
+    if path is not None:
+        path.unlink(missing_ok=True)
 
 
 def write_weights_card(name: str, weights: WeightsInfo) -> Path:

@@ -17,25 +17,23 @@ def one_hot_labels(ds: tf.data.Dataset, num_classes: int) -> tf.data.Dataset:
     return ds.map(lambda x, y: (x, tf.one_hot(y, num_classes)), num_parallel_calls=tf.data.AUTOTUNE)
 
 
-def warmup_cosine_adamw(
-    *,
-    steps_per_epoch: int,
-    epochs: int,
-    learning_rate: float = 1e-3,
-    weight_decay: float = 1e-4,
-    warmup_epochs: float = 1.0,
-) -> keras.optimizers.AdamW:
-    """AdamW with a linear warm-up to ``learning_rate``, then cosine decay to 1% of it."""
+def warmup_cosine(
+    learning_rate: float, *, steps_per_epoch: int, epochs: int, warmup_epochs: float = 1.0
+) -> keras.optimizers.schedules.LearningRateSchedule:
+    """Linear warm-up from 1% of ``learning_rate`` to it, then cosine decay to 1% of it.
+
+    >>> warmup_cosine(1e-3, steps_per_epoch=10, epochs=5)(10).numpy().round(6)  # doctest: +SKIP
+    0.001
+    """
     total = max(1, steps_per_epoch * epochs)
     warmup = int(min(total - 1, steps_per_epoch * warmup_epochs))
-    schedule = keras.optimizers.schedules.CosineDecay(
+    return keras.optimizers.schedules.CosineDecay(
         initial_learning_rate=learning_rate * 0.01 if warmup else learning_rate,
         decay_steps=total - warmup,
         alpha=0.01,
         warmup_target=learning_rate if warmup else None,
         warmup_steps=warmup,
     )
-    return keras.optimizers.AdamW(learning_rate=schedule, weight_decay=weight_decay)
 
 
 def compile_for_training(
@@ -48,15 +46,12 @@ def compile_for_training(
     warmup_epochs: float = 1.0,
     label_smoothing: float = 0.0,
 ) -> None:
-    """Compile with :func:`warmup_cosine_adamw` and categorical cross-entropy."""
+    """Compile with AdamW, linear warm-up then cosine decay, categorical cross-entropy."""
+    schedule = warmup_cosine(
+        learning_rate, steps_per_epoch=steps_per_epoch, epochs=epochs, warmup_epochs=warmup_epochs
+    )
     model.compile(
-        optimizer=warmup_cosine_adamw(
-            steps_per_epoch=steps_per_epoch,
-            epochs=epochs,
-            learning_rate=learning_rate,
-            weight_decay=weight_decay,
-            warmup_epochs=warmup_epochs,
-        ),
+        optimizer=keras.optimizers.AdamW(learning_rate=schedule, weight_decay=weight_decay),
         loss=keras.losses.CategoricalCrossentropy(label_smoothing=label_smoothing),
         metrics=["accuracy"],
     )
@@ -91,13 +86,10 @@ def train(
     steps_per_epoch = int(train_ds.cardinality())
     if steps_per_epoch <= 0:
         steps_per_epoch = sum(1 for _ in train_ds)
-    optimizer = warmup_cosine_adamw(
-        steps_per_epoch=steps_per_epoch,
-        epochs=epochs,
-        learning_rate=learning_rate,
-        weight_decay=weight_decay,
-        warmup_epochs=warmup_epochs,
+    schedule = warmup_cosine(
+        learning_rate, steps_per_epoch=steps_per_epoch, epochs=epochs, warmup_epochs=warmup_epochs
     )
+    optimizer = keras.optimizers.AdamW(learning_rate=schedule, weight_decay=weight_decay)
     classification = keras.losses.CategoricalCrossentropy(label_smoothing=label_smoothing)
     fitted, monitor = model, "val_accuracy"
     if alignment is None:

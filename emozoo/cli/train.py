@@ -1,0 +1,203 @@
+"""``emozoo train``: fine-tune a registered model on a manifest and register the result.
+
+emozoo train --model NAME --manifest CSV --labels a,b,c [--val-manifest CSV] [--epochs N]
+             [--freeze encoders|encoders_but_top|none|lora] [--strategy ...] [--name NEW]
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+
+# Spelled out here so that `emozoo --help` imports no TensorFlow; a test checks that
+# they match emozoo.training.POLICIES and STRATEGIES.
+FREEZE_CHOICES = ("encoders", "encoders_but_top", "none", "lora")
+STRATEGY_CHOICES = ("auto", "none", "mirrored", "multi_worker", "data_parallel")
+MIXED_PRECISION_CHOICES = ("auto", "off", "mixed_float16", "mixed_bfloat16")
+
+
+def _labels(text: str) -> list[str]:
+    labels = [label.strip() for label in text.split(",") if label.strip()]
+    if len(labels) < 2:
+        raise ValueError(f"--labels needs at least two comma-separated names, got {text!r}")
+    return labels
+
+
+def _cmd_train(args) -> int:
+    from emozoo.registry import get_entry, list_models
+
+    labels = _labels(args.labels)
+    manifest = Path(args.manifest).expanduser()
+    if not manifest.is_file():
+        raise FileNotFoundError(f"Manifest {manifest} does not exist")
+    if args.val_manifest and not Path(args.val_manifest).expanduser().is_file():
+        raise FileNotFoundError(f"Validation manifest {args.val_manifest} does not exist")
+    get_entry(args.model)  # an unknown name fails here, with suggestions
+    name = args.name or f"{args.model}_finetuned"
+    if name in list_models() and not args.overwrite:
+        raise ValueError(
+            f"A model named {name!r} is already registered; pass --name or --overwrite"
+        )
+    out = Path(args.out or Path("runs") / name)
+
+    # Devices and a multi-worker strategy must be set up before TensorFlow runs anything.
+    from emozoo.training import distribution, split_cpu
+
+    if args.cpu_replicas:
+        split_cpu(args.cpu_replicas)
+    dist = distribution(args.strategy)
+
+    import keras
+
+    import emozoo
+    from emozoo.data import from_manifest
+    from emozoo.training import fit, save_model, split_manifest
+
+    keras.utils.set_random_seed(args.seed)
+    weights = None if args.weights == "none" else args.weights
+    model = emozoo.load(args.model, weights=weights, labels=labels)
+    if args.val_manifest:
+        train_csv, val_csv = manifest, Path(args.val_manifest).expanduser()
+    else:
+        # Every worker splits the same way (same seed); only the chief writes into --out.
+        folder = out / "split" if dist.is_chief else Path(tempfile.mkdtemp(prefix="emozoo-split-"))
+        train_csv, val_csv = split_manifest(
+            manifest, folder, val_fraction=args.val_fraction, seed=args.seed
+        )
+    train_ds = from_manifest(
+        train_csv,
+        model=model,
+        batch_size=args.batch_size,
+        augment=not args.no_augment,
+        seed=args.seed,
+        on_error=args.on_error,
+    )
+    val_ds = from_manifest(
+        val_csv, model=model, batch_size=args.batch_size, shuffle=False, on_error=args.on_error
+    )
+    history = fit(
+        model,
+        train_ds,
+        val_ds,
+        epochs=args.epochs,
+        freeze=args.freeze,
+        unfreeze_top=args.unfreeze_top,
+        encoder_lr_scale=args.encoder_lr_scale,
+        lora_rank=args.lora_rank,
+        learning_rate=args.learning_rate,
+        weight_decay=args.weight_decay,
+        warmup_epochs=args.warmup_epochs,
+        label_smoothing=args.label_smoothing,
+        class_weight=None if args.class_weight == "none" else args.class_weight,
+        early_stopping=args.early_stopping,
+        mixed_precision=args.mixed_precision,
+        strategy=dist,
+        log_dir=out,
+        resume=not args.no_resume,
+        seed=args.seed,
+        verbose=args.verbose,
+    )
+    summary = history.summary
+    if not dist.is_chief:
+        return 0
+    validation = summary.get("validation", {})
+    path = save_model(
+        model,
+        name,
+        args.save,
+        base=args.model,
+        training_data=f"{train_csv} (validation: {val_csv})",
+        metrics={"validation": validation} if validation else None,
+        recipe=(
+            f"emozoo train --model {args.model} --freeze {args.freeze} --epochs {args.epochs} "
+            f"--learning-rate {args.learning_rate} --batch-size {args.batch_size}: "
+            f"{summary['epochs']} epochs in {summary['seconds']} s ({summary['strategy']})"
+        ),
+        overwrite=args.overwrite,
+    )
+    best = summary.get("best") or {}
+    print(f"trained {name}: {summary['policy']}; {summary['strategy']}")
+    if best:
+        print(f"best {best['monitor']} {best['value']:.4f} at epoch {best['epoch']}")
+    print(f"saved {path}; registered as {name!r}: emozoo.load({name!r})")
+    print(f"logs, checkpoints and curves in {out} (tensorboard --logdir {out})")
+    print(
+        json.dumps(
+            {
+                "name": name,
+                "file": str(path),
+                "epochs": summary["epochs"],
+                "seconds": summary["seconds"],
+                "best": best or None,
+                "validation": validation or None,
+            }
+        )
+    )
+    return 0
+
+
+def register(commands) -> None:
+    """Add ``train`` to the ``emozoo`` sub-command parser."""
+    parser = commands.add_parser(
+        "train",
+        help="fine-tune a registered model on a manifest and register the result",
+        description=(
+            "Fine-tune a registered model on your manifest (CSV with face_path, text, "
+            "audio_path, label), save it as .keras and register it under --name."
+        ),
+    )
+    parser.add_argument("--model", required=True, help="registered model to start from")
+    parser.add_argument("--manifest", required=True, help="training manifest CSV")
+    parser.add_argument("--labels", required=True, help="comma-separated label names, in order")
+    parser.add_argument("--val-manifest", help="validation manifest (default: split --manifest)")
+    parser.add_argument(
+        "--val-fraction",
+        type=float,
+        default=0.2,
+        help="share of each label held out when there is no --val-manifest (default 0.2)",
+    )
+    parser.add_argument("--epochs", type=int, default=20)
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--freeze", choices=FREEZE_CHOICES, default="encoders")
+    parser.add_argument("--unfreeze-top", type=int, default=2)
+    parser.add_argument("--encoder-lr-scale", type=float, default=0.1)
+    parser.add_argument("--lora-rank", type=int, default=4)
+    parser.add_argument("--learning-rate", type=float, default=1e-3)
+    parser.add_argument("--weight-decay", type=float, default=1e-4)
+    parser.add_argument("--warmup-epochs", type=float, default=1.0)
+    parser.add_argument("--label-smoothing", type=float, default=0.0)
+    parser.add_argument("--class-weight", choices=["balanced", "none"], default="none")
+    parser.add_argument(
+        "--early-stopping", type=int, default=None, metavar="EPOCHS", help="patience in epochs"
+    )
+    parser.add_argument("--mixed-precision", choices=MIXED_PRECISION_CHOICES, default="auto")
+    parser.add_argument("--strategy", choices=STRATEGY_CHOICES, default="auto")
+    parser.add_argument(
+        "--cpu-replicas",
+        type=int,
+        default=0,
+        metavar="N",
+        help="split the CPU into N logical devices (TensorFlow; with --strategy mirrored)",
+    )
+    parser.add_argument(
+        "--weights",
+        default="default",
+        help="starting weights: default (pretrained), none, or a .weights.h5/.keras file",
+    )
+    parser.add_argument(
+        "--name", help="name to register the result under (default MODEL_finetuned)"
+    )
+    parser.add_argument(
+        "--save", help="where to write the .keras file (default $EMOZOO_HOME/models)"
+    )
+    parser.add_argument("--out", help="run folder: logs, checkpoints, curves (default runs/NAME)")
+    parser.add_argument("--no-augment", action="store_true", help="no training augmentation")
+    parser.add_argument(
+        "--no-resume", action="store_true", help="start over even if --out holds checkpoints"
+    )
+    parser.add_argument("--on-error", choices=["raise", "skip"], default="raise")
+    parser.add_argument("--overwrite", action="store_true", help="replace a model of that name")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--verbose", type=int, default=1, help="Keras progress: 0, 1 (bar), 2")
+    parser.set_defaults(run=_cmd_train)
