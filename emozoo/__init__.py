@@ -25,7 +25,7 @@ from emozoo.registry import (  # noqa: E402
 
 __version__ = "0.1.0"
 
-_SUBPACKAGES = ("data", "models", "preprocessing", "registry")
+_SUBPACKAGES = ("data", "export", "models", "preprocessing", "registry")
 
 
 def __getattr__(name: str):

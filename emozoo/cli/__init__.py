@@ -16,7 +16,7 @@ from emozoo.cli.zoo import format_table, models_table
 from emozoo.registry import UnknownModelError
 
 #: Modules that contribute sub-commands, in the order ``emozoo --help`` lists them.
-COMMAND_MODULES = ("emozoo.cli.zoo",)
+COMMAND_MODULES = ("emozoo.cli.zoo", "emozoo.cli.export")
 
 
 class CommandError(RuntimeError):

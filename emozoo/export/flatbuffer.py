@@ -131,11 +131,12 @@ def with_metadata(model: bytes, entries: dict[str, bytes]) -> bytes:
 
 
 def float_operator_counts(model: str | Path | bytes) -> Counter:
-    """Operators whose first output is float32, other than (de)quantization: in an int8
-    model, the work left in float because the operator has no integer kernel."""
+    """Operators whose first output is floating point (or complex), other than
+    (de)quantization: in an int8 model, the work left in float."""
     schema = _schema()
     data = _read_bytes(model)
-    float32 = schema.TensorType.FLOAT32
+    kinds = schema.TensorType
+    floating = {kinds.FLOAT32, kinds.FLOAT16, kinds.FLOAT64, kinds.COMPLEX64, kinds.COMPLEX128}
     skip = {"DEQUANTIZE", "QUANTIZE"}
     try:
         flat = schema.Model.GetRootAs(data, 0)
@@ -149,7 +150,7 @@ def float_operator_counts(model: str | Path | bytes) -> Counter:
                 name = names.get(max(opcode.BuiltinCode(), opcode.DeprecatedBuiltinCode()), "?")
                 if name in skip or op.OutputsLength() == 0:
                     continue
-                if subgraph.Tensors(op.Outputs(0)).Type() == float32:
+                if subgraph.Tensors(op.Outputs(0)).Type() in floating:
                     counts[name] += 1
     except Exception as error:
         raise ValueError(f"Cannot parse the TFLite flatbuffer: {error}") from None

@@ -82,7 +82,8 @@ def preprocessing_for(model, entry_preprocessing: dict | None = None) -> dict[st
 
 
 def resolve(model, labels=None) -> ExportSource:
-    """An :class:`ExportSource` for a ``keras.Model``, a registered name or a ``.keras`` path.
+    """An :class:`ExportSource` for a ``keras.Model``, a registered name or a ``.keras`` path
+    (an :class:`ExportSource` is returned as it is).
 
     >>> resolve("face_cnn").labels[:2]  # doctest: +SKIP
     ('angry', 'disgust')
@@ -91,6 +92,8 @@ def resolve(model, labels=None) -> ExportSource:
 
     from emozoo.models import get_labels
 
+    if isinstance(model, ExportSource):
+        return model
     entry = None
     if isinstance(model, keras.Model):
         origin = "keras.Model"

@@ -85,7 +85,7 @@ def run_worker(args: list[str], what: str, timeout: float) -> None:
         raise ConverterError(f"{what} did not finish within {timeout:.0f} s") from None
     if done.returncode == 0:
         return
-    output = _tail(done.stderr + "\n" + done.stdout)
+    output = _tail(done.stderr + "\n" + done.stdout) or "(none)"
     if done.returncode < 0:
         try:
             name = signal.Signals(-done.returncode).name
@@ -118,7 +118,16 @@ def convert_saved_model(
     }
     spec_path = output.with_suffix(".spec.json")
     spec_path.write_text(json.dumps(spec))
-    run_worker(["convert", str(spec_path)], what, timeout)
+    try:
+        run_worker(["convert", str(spec_path)], what, timeout)
+    except ConverterError as error:
+        if quantize == "int8" and "crashed" in str(error):
+            raise ConverterError(
+                f"{error}\nInteger calibration of a recurrent layer exported as a while loop "
+                "crashes the TensorFlow 2.21 converter; emozoo's exporter unrolls recurrent "
+                "layers for int8 (emozoo.export.source.export_copy(model, unroll=True))."
+            ) from None
+        raise
     if not output.is_file():
         raise ConverterError(f"{what} wrote no file")
     return output.read_bytes()

@@ -1,0 +1,20 @@
+"""Tiny models and samples for fast export tests."""
+
+from __future__ import annotations
+
+from emozoo.models import build_cnn_lstm_fusion, build_face_cnn
+from tests.models.helpers import SMALL_ENCODERS, SMALL_FACE, SMALL_FUSION
+
+
+def tiny_face():
+    return build_face_cnn(**SMALL_FACE, name="tiny_face")
+
+
+def tiny_fusion():
+    return build_cnn_lstm_fusion(encoders=SMALL_ENCODERS, fusion=SMALL_FUSION, name="tiny_fusion")
+
+
+def samples_for(model, n: int = 12, **kwargs):
+    from emozoo.export import synthetic_samples
+
+    return synthetic_samples(model, n, **kwargs)
