@@ -29,6 +29,14 @@ def _calibration_data(source, count: int):
         return synthetic_samples(source, count, drop_modalities=True)
 
 
+def _load(model: str):
+    from emozoo.export.common import step
+    from emozoo.export.source import resolve
+
+    step(f"loading {model}")
+    return resolve(model)
+
+
 def _result_json(result) -> dict:
     return {
         "path": str(result.path),
@@ -44,8 +52,20 @@ def _result_json(result) -> dict:
 
 
 def _cmd_export(args) -> int:
+    import logging
+    import sys
+
     from emozoo.export import to_saved_model, to_tflite
-    from emozoo.export.source import resolve
+
+    logger = logging.getLogger("emozoo.export")
+    for handler in [h for h in logger.handlers if getattr(h, "emozoo_cli", False)]:
+        logger.removeHandler(handler)
+    if not args.quiet:  # stages of a long export, on stderr
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("emozoo export: %(message)s"))
+        handler.emozoo_cli = True
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
 
     tolerance = {}
     if args.max_diff is not None:
@@ -55,12 +75,12 @@ def _cmd_export(args) -> int:
     if args.format == "saved_model":
         if args.quantize != "none":
             raise ValueError("--quantize applies to --format tflite only")
-        source = resolve(args.model)
+        source = _load(args.model)
         result = to_saved_model(
             source, args.out, parity_samples=args.parity_samples, tolerance=tolerance or None
         )
     else:
-        source = resolve(args.model)
+        source = _load(args.model)
         representative = None
         if args.quantize == "int8":
             representative = _calibration_data(source, args.calibration_samples)
@@ -128,4 +148,5 @@ def register(commands) -> None:
         help="smallest allowed top-1 agreement, 0-1 (default: per format)",
     )
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    parser.add_argument("--quiet", action="store_true", help="do not print the export's stages")
     parser.set_defaults(run=_cmd_export)

@@ -3,6 +3,7 @@ an export is checked and calibrated on, output paths and the TensorFlow backend 
 
 from __future__ import annotations
 
+import logging
 import shutil
 import sys
 from collections import Counter
@@ -64,6 +65,14 @@ class ExportResult:
         return "\n".join(lines)
 
 
+logger = logging.getLogger("emozoo.export")
+
+
+def step(message: str) -> None:
+    """A stage of a long export, logged at INFO (the CLI shows them)."""
+    logger.info(message)
+
+
 def notice(message: str) -> None:
     """A notice the user must see (printed to stderr, not a log line)."""
     print(f"emozoo export: notice: {message}", file=sys.stderr, flush=True)
@@ -82,6 +91,7 @@ def parity_samples(source, parity_data, n: int | None, seed: int = 0) -> Samples
     if isinstance(parity_data, str):
         if parity_data != "auto":
             raise ValueError(f"parity_data must be 'auto' or samples, got {parity_data!r}")
+        step(f"loading {n} real test samples for the parity check")
         try:
             return real_samples(source, "test", n=n, seed=seed)
         except (FileNotFoundError, ValueError) as error:
@@ -99,6 +109,7 @@ def representative_samples(source, data, n: int, seed: int = 0) -> Samples:
     if isinstance(data, str):
         if data != "auto":
             raise ValueError(f"representative_data must be 'auto' or samples, got {data!r}")
+        step(f"loading {n} real training samples to calibrate int8")
         try:
             return real_samples(source, "train", n=n, seed=seed)
         except FileNotFoundError as error:

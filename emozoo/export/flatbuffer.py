@@ -87,12 +87,20 @@ def operator_counts(model: str | Path | bytes) -> Counter:
 
 def non_builtin_operators(model: str | Path | bytes) -> list[str]:
     """Operators the stock TFLite interpreter cannot run without a delegate:
-    custom and Flex (``SELECT_TF_OPS``) operators. Empty for a builtin-only model."""
+    custom and Flex (``SELECT_TF_OPS``) operators. Empty for a builtin-only model.
+
+    >>> non_builtin_operators("exported/face_int8.tflite")  # doctest: +SKIP
+    []
+    """
     return sorted(name for name in operator_counts(model) if name.startswith("CUSTOM:"))
 
 
 def read_metadata(model: str | Path | bytes) -> dict[str, bytes]:
-    """The model's ``metadata`` entries: ``{name: raw bytes}``."""
+    """The model's ``metadata`` entries: ``{name: raw bytes}``.
+
+    >>> sorted(read_metadata("exported/face_int8.tflite"))  # doctest: +SKIP
+    ['CONVERSION_METADATA', 'emozoo_metadata', 'min_runtime_version']
+    """
     flat = _model_object(_read_bytes(model))
     entries = {}
     for entry in flat.metadata or []:
@@ -106,6 +114,8 @@ def with_metadata(model: bytes, entries: dict[str, bytes]) -> bytes:
     """A copy of flatbuffer ``model`` with ``entries`` added to its ``metadata`` list.
 
     An existing entry of the same name is replaced. Each value gets its own buffer.
+
+    >>> labelled = with_metadata(tflite_bytes, {"labels": b'["a", "b"]'})  # doctest: +SKIP
     """
     import flatbuffers
     import numpy as np
@@ -132,7 +142,11 @@ def with_metadata(model: bytes, entries: dict[str, bytes]) -> bytes:
 
 def float_operator_counts(model: str | Path | bytes) -> Counter:
     """Operators whose first output is floating point (or complex), other than
-    (de)quantization: in an int8 model, the work left in float."""
+    (de)quantization: in an int8 model, the work left in float.
+
+    >>> float_operator_counts("exported/audio_int8.tflite")["RFFT2D"]  # doctest: +SKIP
+    1
+    """
     schema = _schema()
     data = _read_bytes(model)
     kinds = schema.TensorType

@@ -166,7 +166,11 @@ def read_labels(path: str | Path) -> list[str]:
 
 
 def read_vocabulary(path: str | Path) -> list[str] | None:
-    """The WordPiece vocabulary carried by a text model's export (``None`` without text)."""
+    """The WordPiece vocabulary carried by a text model's export (``None`` without text).
+
+    >>> read_vocabulary("exported/fusion_sm")[:2]  # doctest: +SKIP
+    ['[PAD]', '[CLS]']
+    """
     path = Path(path).expanduser()
     text = read_metadata(path)["preprocessing"].get("text")
     if not text:

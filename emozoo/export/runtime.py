@@ -48,6 +48,8 @@ class TFLiteModel:
             self.runner = self.interpreter.get_signature_runner(SERVING_SIGNATURE)
         except (ValueError, RuntimeError) as error:
             raise ValueError(f"{path} cannot be loaded by {self.runtime}: {error}") from None
+        if OUTPUT_NAME not in self.runner.get_output_details():
+            raise ValueError(f"{path} has no {OUTPUT_NAME!r} output: not an emozoo export")
         self.inputs = {
             name: (tuple(d["shape"]), np.dtype(d["dtype"]))
             for name, d in self.runner.get_input_details().items()
@@ -70,12 +72,22 @@ class TFLiteModel:
 
 
 class SavedModelRunner:
-    """A SavedModel's ``serving_default`` signature."""
+    """A SavedModel's ``serving_default`` signature.
+
+    >>> runner = SavedModelRunner("exported/fusion_sm")  # doctest: +SKIP
+    >>> runner.predict(batch, batch_size=1).shape  # doctest: +SKIP
+    (1, 7)
+    """
 
     def __init__(self, path: str | Path):
         import tensorflow as tf
 
+        path = Path(path)
+        if not (path / "saved_model.pb").is_file():
+            raise FileNotFoundError(f"{path} is not a SavedModel folder (no saved_model.pb)")
         self.loaded = tf.saved_model.load(str(path))
+        if SERVING_SIGNATURE not in self.loaded.signatures:
+            raise ValueError(f"SavedModel {path} has no {SERVING_SIGNATURE!r} signature")
         self.function = self.loaded.signatures[SERVING_SIGNATURE]
         self.inputs = {
             name: spec.dtype.as_numpy_dtype

@@ -166,6 +166,8 @@ def real_samples(source, split: str, n: int | None = None, seed: int = 0, root=N
         source = resolve(source)
     if split not in PAIR_SOURCES:
         raise ValueError(f"split must be one of {list(PAIR_SOURCES)}, got {split!r}")
+    if n is not None and n < 1:
+        raise ValueError(f"n must be at least 1 (or None for all), got {n}")
     names = set(source.input_names)
     modalities = [m for m in MODALITY_NAMES if m in names]
     if not modalities:
@@ -220,7 +222,11 @@ def synthetic_samples(source, n: int, seed: int = 0, drop_modalities: bool = Fal
     """``n`` made-up inputs of the right shapes and ranges: noise faces, random token ids
     followed by padding, tones in noise. For checking an export where no data is at hand,
     never for judging accuracy. With ``drop_modalities`` half the samples of a fused model
-    miss a random subset of modalities (zeros, flag 0), as in training."""
+    miss a random subset of modalities (zeros, flag 0), as in training.
+
+    >>> synthetic_samples("text_bilstm", 4).inputs["text"].shape  # doctest: +SKIP
+    (4, 64)
+    """
     from emozoo.export.source import ExportSource, resolve
 
     if not isinstance(source, ExportSource):

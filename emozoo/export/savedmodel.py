@@ -71,9 +71,11 @@ def export_saved_model(source, path: Path, *, parity, reference, tolerance):
     )
     with tempfile.TemporaryDirectory(prefix=".emozoo-export-", dir=path.parent) as tmp:
         staged = Path(tmp) / path.name
+        common.step("tracing the serving signature and writing the SavedModel")
         write_archive(export_copy(source.model), staged, None, metadata)
         write_saved_model_extras(staged, metadata)
         common.replace_path(staged, path)
+    common.step(f"checking parity on {len(parity)} samples")
     exported = SavedModelRunner(path).predict(parity.inputs, batch_size=1)
     import tensorflow as tf
 
@@ -138,6 +140,7 @@ def to_saved_model(
     path = common.prepare_output(path, "saved_model")
     source = resolve(model, labels)
     parity = common.parity_samples(source, parity_data, parity_samples)
+    common.step(f"running the Keras model on {len(parity)} samples")
     reference = keras_predict(source.model, parity.inputs)
     if not common.on_tensorflow():
         from emozoo.export.worker import export_in_tensorflow

@@ -164,21 +164,21 @@ def _rnn_config(config: dict, unroll: bool) -> dict:
     return config
 
 
-def export_copy(model, unroll: bool = False, lite: bool = False):
+def export_copy(model, unroll: bool = False, lite: bool = False, quantize: str | None = None):
     """A copy of functional ``model`` with the same weights, built for export on a CPU.
 
     Recurrent layers get ``use_cudnn=False`` (a graph traced with cuDNN kernels while a GPU
     is visible does not run on CPU or mobile runtimes) and, with ``unroll``, ``unroll=True``
     (a fixed-length chain of cells instead of a while loop: what integer quantization
-    needs). With ``lite``, layers with a faster TFLite form get it
-    (:mod:`emozoo.export.lite_layers`). Nested models are copied too.
+    needs). With ``lite``, layers with a faster or quantization-safe TFLite form for
+    ``quantize`` get it (:mod:`emozoo.export.lite_layers`). Nested models are copied too.
     """
     import keras
 
     from emozoo.export.lite_layers import lite_replacement
 
     def clone(layer):
-        if lite and (replacement := lite_replacement(layer)) is not None:
+        if lite and (replacement := lite_replacement(layer, quantize)) is not None:
             return replacement
         config = layer.get_config()
         if isinstance(layer, keras.layers.RNN):

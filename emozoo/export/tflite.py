@@ -9,12 +9,16 @@ message instead of a dead Python process.
 Recurrent layers: at a fixed batch of 1 the float formats keep Keras's while loop as a
 builtin ``WHILE`` operator. Integer calibration of that loop crashes the converter
 (TensorFlow 2.21), so for ``int8`` the recurrent layers are unrolled over their fixed
-number of steps (same weights).
+number of steps (same weights): plain LSTMs and ``Bidirectional(LSTM)`` by
+:class:`~emozoo.export.lite_layers.UnrolledLSTM`, which needs far fewer operators than
+Keras's unrolled cell, other recurrent layers by Keras's ``unroll=True``.
 
-``int8`` is full-integer quantization calibrated on a representative dataset: every
-operator that has an int8 kernel runs in int8; inputs and outputs stay float32 so that
-every format is fed the same way, and operators without an int8 kernel (the log-mel
-front end's RFFT) stay float32; the result lists them.
+``int8`` is integer quantization calibrated on a representative dataset: weights and
+activations are int8 except in the few places int8 cannot represent (the log-mel front
+end, attention pooling, Transformer blocks, degenerate ranges: see
+:mod:`emozoo.export.quantization`); the result lists the operators left in float32.
+Inputs and outputs stay float32 (int32 token ids) so that every format is fed the same
+way.
 """
 
 from __future__ import annotations
@@ -160,7 +164,7 @@ def export_tflite(
     """Convert, label and check an already resolved source (TensorFlow backend)."""
     recurrent = has_recurrent_layers(source.model)
     unroll = quantize == "int8" and recurrent
-    model = export_copy(source.model, unroll=unroll, lite=True)
+    model = export_copy(source.model, unroll=unroll, lite=True, quantize=quantize)
     _check_copy(model, source, parity, reference)
     kept_float = float_layers(model) if quantize == "int8" else []
     metadata = build_metadata(
@@ -181,11 +185,18 @@ def export_tflite(
     what = f"The TFLite conversion of {source.name} (quantize={quantize})"
     with tempfile.TemporaryDirectory(prefix=".emozoo-export-", dir=path.parent) as tmp:
         tmp = Path(tmp)
+        common.step(
+            "tracing the model at batch 1" + (" (recurrent layers unrolled)" if unroll else "")
+        )
         write_archive(model, tmp / "saved_model", batch_size=1)
         calibration = None
         if representative is not None:
             calibration = tmp / "representative.npz"
             common.save_samples(representative, calibration)
+        common.step(
+            "converting in a subprocess"
+            + (f" (calibrating on {len(representative)} samples)" if representative else "")
+        )
         flat = convert_saved_model(
             tmp / "saved_model",
             tmp / "model.tflite",
@@ -209,6 +220,7 @@ def export_tflite(
         common.replace_path(staged, path)
     operators = dict(operator_counts(path))
     floats = dict(float_operator_counts(path)) if quantize == "int8" else None
+    common.step(f"checking parity on {len(parity)} samples")
     runner = TFLiteModel(path)
     exported = runner.predict(parity.inputs)
     report = compare(
@@ -304,6 +316,7 @@ def to_tflite(
             source, representative_data, calibration_samples
         )
     parity = common.parity_samples(source, parity_data, parity_samples)
+    common.step(f"running the Keras model on {len(parity)} samples")
     reference = keras_predict(source.model, parity.inputs)
     kwargs = dict(
         quantize=quantize,

@@ -88,6 +88,32 @@ def test_failed_parity_is_an_error_with_a_report(face, tmp_path):
     assert report["passed"] is False and report["max_abs_diff"] > 0
 
 
+def test_runners_and_samples_reject_wrong_inputs(tmp_path):
+    from emozoo.export import (
+        SavedModelRunner,
+        TFLiteModel,
+        read_vocabulary,
+        real_samples,
+        synthetic_samples,
+    )
+
+    with pytest.raises(FileNotFoundError, match="not a SavedModel"):
+        SavedModelRunner(tmp_path)
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        TFLiteModel(tmp_path / "missing.tflite")
+    junk = tmp_path / "junk.tflite"
+    junk.write_bytes(b"\x00" * 64)
+    with pytest.raises(ValueError, match="cannot be loaded"):
+        TFLiteModel(junk)
+    with pytest.raises(ValueError, match="not a TFLite flatbuffer"):
+        read_vocabulary(junk)
+    face = tiny_face()
+    with pytest.raises(ValueError, match="at least 1"):
+        synthetic_samples(face, 0)
+    with pytest.raises(ValueError, match="split must be one of"):
+        real_samples(face, "holdout")
+
+
 def test_reading_labels_of_foreign_files(tmp_path):
     with pytest.raises(FileNotFoundError):
         read_labels(tmp_path / "missing.tflite")

@@ -59,6 +59,23 @@ def test_face_model_in_every_quantization(face, tmp_path, quantize):
     if quantize == "int8":
         assert "QUANTIZE" in operator_counts(path)
         assert result.float_operators == {}  # a CNN quantizes entirely
+    if quantize is None:
+        # Without ai_edge_litert the file runs on TensorFlow's own (deprecated) interpreter.
+        import sys
+
+        sample = samples_for(face).row(0)
+        expected = TFLiteModel(path)(sample)
+        saved = sys.modules.get("ai_edge_litert.interpreter")
+        sys.modules["ai_edge_litert.interpreter"] = None
+        try:
+            with pytest.warns(UserWarning, match="deprecated"):
+                fallback = TFLiteModel(path)
+        finally:
+            sys.modules.pop("ai_edge_litert.interpreter")
+            if saved is not None:
+                sys.modules["ai_edge_litert.interpreter"] = saved
+        assert fallback.runtime == "tf.lite"
+        np.testing.assert_allclose(fallback(sample), expected, atol=1e-6)
 
 
 def test_fused_model_float32_keeps_while_loops(fusion, tmp_path):
