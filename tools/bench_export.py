@@ -206,7 +206,8 @@ def bench_model(name: str, args) -> dict:
 def _table(name: str, summary: dict) -> str:
     lines = [
         f"{name} ({summary['test_samples']} test samples: {summary['test_set']})",
-        f"{'format':<16}{'size MiB':>9}{'accuracy':>10}{'agree':>8}{'max|dp|':>9}{'ms p50':>8}{'ms p90':>8}",
+        f"{'format':<16}{'size MiB':>9}{'accuracy':>10}{'agree':>8}{'max|dp|':>9}"
+        f"{'ms p10':>8}{'ms p50':>8}{'ms p90':>8}",
     ]
     for fmt, row in summary["formats"].items():
         if "error" in row:
@@ -218,7 +219,8 @@ def _table(name: str, summary: dict) -> str:
         lines.append(
             f"{fmt:<16}{size:>9}{row['accuracy']:>10.1%}{row['agreement_with_keras']:>8.1%}"
             f"{(f'{diff:.1e}' if diff is not None else '-'):>9}"
-            f"{latency.get('median_ms', float('nan')):>8.2f}{latency.get('p90_ms', float('nan')):>8.2f}"
+            f"{latency.get('p10_ms', float('nan')):>8.2f}{latency.get('median_ms', float('nan')):>8.2f}"
+            f"{latency.get('p90_ms', float('nan')):>8.2f}"
         )
     if "int8_drop_points" in summary:
         verdict = "ok" if summary["int8_drop_ok"] else "OVER 1 POINT"
@@ -228,6 +230,30 @@ def _table(name: str, summary: dict) -> str:
     if "int8_latency_ok" in summary:
         verdict = "met" if summary["int8_latency_ok"] else "NOT met"
         lines.append(f"int8 latency goal <= {GOAL_MS} ms: {verdict}")
+    return "\n".join(lines)
+
+
+def markdown(results: dict) -> str:
+    """The figures as one markdown table (for the README)."""
+    lines = [
+        "| model | format | size | test accuracy | top-1 agreement with Keras | ms/sample p50 (p10-p90) |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, summary in results.items():
+        for fmt, row in summary["formats"].items():
+            if "error" in row:
+                lines.append(f"| `{name}` | {fmt} | error: {row['error'][:60]} | | | |")
+                continue
+            latency = row.get("latency")
+            timing = (
+                f"{latency['median_ms']:.2f} ({latency['p10_ms']:.2f}-{latency['p90_ms']:.2f})"
+                if latency
+                else "-"
+            )
+            lines.append(
+                f"| `{name}` | {fmt} | {row['size_bytes'] / 2**20:.2f} MiB | {row['accuracy']:.1%} "
+                f"| {row['agreement_with_keras']:.1%} | {timing} |"
+            )
     return "\n".join(lines)
 
 
@@ -245,8 +271,19 @@ def main(argv=None) -> int:
     parser.add_argument(
         "--quick", action="store_true", help="300 test samples, 30 timed calls: a smoke run"
     )
+    parser.add_argument("--markdown", action="store_true", help="also print a markdown table")
+    parser.add_argument(
+        "--table-from",
+        type=Path,
+        metavar="LOG",
+        help="no benchmark: print the markdown table of an earlier run's final JSON line",
+    )
     parser.add_argument("--latency-worker", nargs=3, metavar=("FORMAT", "TARGET", "SAMPLE"))
     args = parser.parse_args(argv)
+    if args.table_from:
+        line = args.table_from.read_text().strip().splitlines()[-1]
+        print(markdown(json.loads(line)["models"]))
+        return 0
     if args.latency_worker:
         _latency_worker(*args.latency_worker, args.repeats, args.warmup)
         return 0
@@ -268,6 +305,8 @@ def main(argv=None) -> int:
         "load_average_1m": os.getloadavg()[0],
         "processor": platform.processor() or platform.machine(),
     }
+    if args.markdown:
+        print(markdown(results))
     print(json.dumps({"machine": machine, "models": results}))
     return 0
 

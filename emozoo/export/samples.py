@@ -180,12 +180,14 @@ def real_samples(source, split: str, n: int | None = None, seed: int = 0, root=N
             raise ValueError(f"{source.name}: presence flags without all three modalities")
         pairs, records = load_pairs(split, root=root)
         idx = _pick(len(pairs), n, seed)
+        specs = {t.name: (tuple(t.shape[1:]), str(t.dtype)) for t in source.model.inputs}
         inputs = {}
         for m in MODALITY_NAMES:
             rows = getattr(pairs, m)[idx]
             present = rows >= 0
             items = records[m].items
-            value = np.zeros((len(idx), *pre._zeros(m, 1).shape[1:]), pre._zeros(m, 1).dtype)
+            shape, dtype = specs[m]
+            value = np.zeros((len(idx), *shape), dtype)
             chosen = rows[present]
             if len(chosen):
                 if m == "face":

@@ -75,10 +75,10 @@ def export_saved_model(source, path: Path, *, parity, reference, tolerance):
         write_archive(export_copy(source.model), staged, None, metadata)
         write_saved_model_extras(staged, metadata)
         common.replace_path(staged, path)
-    common.step(f"checking parity on {len(parity)} samples")
-    exported = SavedModelRunner(path).predict(parity.inputs, batch_size=1)
     import tensorflow as tf
 
+    common.step(f"checking parity on {len(parity)} samples")
+    exported = SavedModelRunner(path).predict(parity.inputs, batch_size=1)
     report = compare(
         reference,
         exported,

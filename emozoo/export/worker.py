@@ -51,6 +51,7 @@ def _convert(spec: dict) -> None:
 
 def _export(spec: dict) -> None:
     import keras
+    import numpy as np
 
     import emozoo.models  # noqa: F401  (registers the custom layers)
     from emozoo.export import common
@@ -67,8 +68,6 @@ def _export(spec: dict) -> None:
         preprocessing=spec["preprocessing"],
         origin=spec["origin"],
     )
-    import numpy as np
-
     parity = common.load_samples(
         Path(spec["parity"]), spec["parity_description"], spec["parity_label_names"]
     )

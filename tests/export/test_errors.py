@@ -107,6 +107,15 @@ def test_runners_and_samples_reject_wrong_inputs(tmp_path):
         TFLiteModel(junk)
     with pytest.raises(ValueError, match="not a TFLite flatbuffer"):
         read_vocabulary(junk)
+    from emozoo.export import float_operator_counts, read_metadata
+
+    with pytest.raises(ValueError, match="not a TFLite flatbuffer"):
+        float_operator_counts(junk)
+    foreign = tmp_path / "foreign_sm"
+    foreign.mkdir()
+    (foreign / "saved_model.pb").write_bytes(b"")
+    with pytest.raises(ValueError, match="not exported by emozoo"):
+        read_metadata(foreign)
     face = tiny_face()
     with pytest.raises(ValueError, match="at least 1"):
         synthetic_samples(face, 0)

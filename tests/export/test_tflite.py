@@ -30,15 +30,7 @@ def fusion():
     return tiny_fusion()
 
 
-@pytest.mark.parametrize(
-    "quantize",
-    [
-        None,
-        pytest.param("float16", marks=pytest.mark.slow),
-        pytest.param("dynamic", marks=pytest.mark.slow),
-        "int8",
-    ],
-)
+@pytest.mark.parametrize("quantize", [None, "float16", "dynamic", "int8"])
 def test_face_model_in_every_quantization(face, tmp_path, quantize):
     path = tmp_path / f"face_{quantize}.tflite"
     calibration = samples_for(face, 16, seed=1) if quantize == "int8" else None
