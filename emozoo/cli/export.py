@@ -16,9 +16,10 @@ QUANTIZE_CHOICES = ("none", "float16", "dynamic", "int8")
 def _calibration_data(source, count: int):
     """Real training samples for int8, or synthetic ones with a notice where the
     datasets are absent (the export still works; its calibration is poorer)."""
-    from emozoo.export.common import notice
+    from emozoo.export.common import notice, step
     from emozoo.export.samples import real_samples, synthetic_samples
 
+    step(f"loading {count} real training samples to calibrate int8")
     try:
         return real_samples(source, "train", n=count)
     except (FileNotFoundError, ValueError) as error:
@@ -55,17 +56,28 @@ def _cmd_export(args) -> int:
     import logging
     import sys
 
-    from emozoo.export import to_saved_model, to_tflite
-
     logger = logging.getLogger("emozoo.export")
-    for handler in [h for h in logger.handlers if getattr(h, "emozoo_cli", False)]:
-        logger.removeHandler(handler)
+    saved = (logger.level, logger.propagate)
+    handler = None
     if not args.quiet:  # stages of a long export, on stderr
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(logging.Formatter("emozoo export: %(message)s"))
-        handler.emozoo_cli = True
         logger.addHandler(handler)
         logger.setLevel(logging.INFO)
+        logger.propagate = False  # TensorFlow's absl puts a handler on the root logger
+    try:
+        result = _export(args)
+    finally:  # the API keeps the caller's logging (notebooks, a later CLI call)
+        if handler is not None:
+            logger.removeHandler(handler)
+        logger.setLevel(saved[0])
+        logger.propagate = saved[1]
+    print(json.dumps(_result_json(result), indent=2) if args.json else result.summary())
+    return 0
+
+
+def _export(args):
+    from emozoo.export import to_saved_model, to_tflite
 
     tolerance = {}
     if args.max_diff is not None:
@@ -93,8 +105,7 @@ def _cmd_export(args) -> int:
             parity_samples=args.parity_samples,
             tolerance=tolerance or None,
         )
-    print(json.dumps(_result_json(result), indent=2) if args.json else result.summary())
-    return 0
+    return result
 
 
 def register(commands) -> None:

@@ -159,7 +159,8 @@ def real_samples(source, split: str, n: int | None = None, seed: int = 0, root=N
     >>> samples.inputs["face"].shape  # doctest: +SKIP
     (100, 48, 48, 1)
     """
-    from emozoo.data.pairs import PAIR_SOURCES, load_pair_sources, load_pairs
+    from emozoo.data import concat_records, load_source
+    from emozoo.data.pairs import PAIR_SOURCES, load_pairs
     from emozoo.export.source import ExportSource, resolve
 
     if not isinstance(source, ExportSource):
@@ -202,7 +203,9 @@ def real_samples(source, split: str, n: int | None = None, seed: int = 0, root=N
         description = f"pairs/{split} ({len(idx)} of {len(pairs)} pseudo-pairs, seed {seed})"
     else:
         (modality,) = modalities
-        records = load_pair_sources(split, root=root)[modality]
+        records = concat_records(
+            [load_source(name, s, root=root) for name, s in PAIR_SOURCES[split][modality]]
+        )
         idx = _pick(len(records), n, seed)
         items = records.items
         if modality == "face":
@@ -258,8 +261,8 @@ def synthetic_samples(source, n: int, seed: int = 0, drop_modalities: bool = Fal
             inputs[name] = (level * (0.7 * tone + 0.3 * noise)).astype(dtype)
         else:
             inputs[name] = rng.normal(0, 1, size=(n, *shape)).astype(dtype)
-    if drop_modalities:
-        present = [m for m in MODALITY_NAMES if f"{m}_present" in inputs]
+    present = [m for m in MODALITY_NAMES if f"{m}_present" in inputs]
+    if drop_modalities and len(present) > 1:
         for i in np.flatnonzero(rng.random(n) < 0.5):
             keep = set(rng.choice(present, size=rng.integers(1, len(present) + 1), replace=False))
             for m in present:

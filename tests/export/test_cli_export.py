@@ -48,3 +48,16 @@ def test_wrong_combinations_and_names_exit_2(keras_file, tmp_path, capsys):
     assert "ending in .tflite" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["export", str(keras_file), "--format", "onnx", "--out", "x"])
+
+
+def test_without_the_datasets_the_cli_still_exports(keras_file, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("EMOZOO_DATA_DIR", str(tmp_path / "no-data"))
+    out = tmp_path / "face_int8.tflite"
+    args = ["export", str(keras_file), "--format", "tflite", "--quantize", "int8"]
+    args += ["--out", str(out), "--calibration-samples", "8", "--parity-samples", "6"]
+    assert main(args) == 0
+    err = capsys.readouterr().err
+    assert "calibrating int8 on 8 SYNTHETIC inputs" in err
+    assert "checking parity on 6 SYNTHETIC inputs" in err
+    report = json.loads((tmp_path / "face_int8.parity.json").read_text())
+    assert report["passed"] and not report["real_samples"]
