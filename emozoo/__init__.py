@@ -25,7 +25,7 @@ from emozoo.registry import (  # noqa: E402
 
 __version__ = "0.1.0"
 
-_SUBPACKAGES = ("data", "inference", "models", "preprocessing", "registry", "training")
+_SUBPACKAGES = ("data", "export", "inference", "models", "preprocessing", "registry", "training")
 #: Short public names of subpackages: ``emozoo.train.fit(...)`` is ``emozoo.training.fit``.
 _ALIASES = {"train": "training"}
 #: Names re-exported from subpackages, imported on first use.

@@ -17,11 +17,7 @@ from emozoo.cli.zoo import format_table, models_table
 from emozoo.registry import UnknownModelError
 
 #: Modules that contribute sub-commands, in the order ``emozoo --help`` lists them.
-COMMAND_MODULES = ("emozoo.cli.zoo", "emozoo.cli.predict", "emozoo.cli.train")
-
-
-class CommandError(RuntimeError):
-    """A command cannot do what was asked; the message is shown as ``emozoo: error: ...``."""
+COMMAND_MODULES = ("emozoo.cli.zoo", "emozoo.cli.predict", "emozoo.cli.train", "emozoo.cli.export")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -46,7 +42,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 __all__ = [
     "COMMAND_MODULES",
-    "CommandError",
     "build_parser",
     "format_table",
     "main",

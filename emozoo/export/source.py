@@ -1,0 +1,227 @@
+"""What is being exported: a model given as an object, a registered name or a ``.keras`` file.
+
+Also the export-time copy of a model: the same layers and weights, rebuilt for a CPU
+(no cuDNN kernels) and, for integer quantization, with its recurrent layers unrolled.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from emozoo.registry.entry import DEFAULT_PREPROCESSING, MODALITY_NAMES
+
+
+@dataclass
+class ExportSource:
+    """A model ready to export and what is known about it.
+
+    Attributes:
+        model: the ``keras.Model``.
+        name: registered name or the model's own name.
+        labels: class names in output order.
+        preprocessing: per-modality preprocessing constants (input sizes, vocabulary...).
+        origin: where it came from, for reports (``"registry:face_cnn"``, a file path...).
+    """
+
+    model: Any
+    name: str
+    labels: tuple[str, ...]
+    preprocessing: dict[str, dict[str, Any]] = field(default_factory=dict)
+    origin: str = "keras.Model"
+
+    @property
+    def modalities(self) -> tuple[str, ...]:
+        return tuple(m for m in MODALITY_NAMES if m in self.input_names)
+
+    @property
+    def input_names(self) -> list[str]:
+        return [t.name for t in self.model.inputs]
+
+
+def _load_keras_file(path: Path):
+    import keras
+
+    import emozoo.models  # noqa: F401  (registers the custom layers)
+
+    if not path.is_file():
+        raise FileNotFoundError(f"Model file {path} does not exist")
+    try:
+        return keras.saving.load_model(path, safe_mode=True, compile=False)
+    except Exception as error:
+        raise ValueError(f"Cannot load {path} as a Keras model: {error}") from None
+
+
+def preprocessing_for(model, entry_preprocessing: dict | None = None) -> dict[str, dict]:
+    """Preprocessing constants of ``model``'s raw inputs.
+
+    Starts from emozoo's defaults, takes a registry entry's values where given, and
+    sets the input sizes from the model's own input shapes (the model is the truth).
+    """
+    shapes = {t.name: tuple(t.shape[1:]) for t in model.inputs}
+    params: dict[str, dict] = {}
+    for modality in MODALITY_NAMES:
+        if modality not in shapes:
+            continue
+        merged = {
+            **copy.deepcopy(DEFAULT_PREPROCESSING[modality]),
+            **copy.deepcopy((entry_preprocessing or {}).get(modality, {})),
+        }
+        shape = shapes[modality]
+        if modality == "face":
+            merged["image_size"] = int(shape[0])
+            merged["color"] = "grayscale" if shape[-1] == 1 else "rgb"
+        elif modality == "text":
+            merged["sequence_length"] = int(shape[0])
+        else:
+            merged["duration_s"] = int(shape[0]) / float(merged["sample_rate"])
+        params[modality] = merged
+    return params
+
+
+def resolve(model, labels=None) -> ExportSource:
+    """An :class:`ExportSource` for a ``keras.Model``, a registered name or a ``.keras`` path
+    (an :class:`ExportSource` is returned as it is).
+
+    >>> resolve("face_cnn").labels[:2]  # doctest: +SKIP
+    ('angry', 'disgust')
+    """
+    import keras
+
+    from emozoo.models import get_labels
+
+    if isinstance(model, ExportSource):
+        return model
+    entry = None
+    if isinstance(model, keras.Model):
+        origin = "keras.Model"
+    elif isinstance(model, (str, Path)) and str(model).endswith(".keras"):
+        path = Path(model).expanduser()
+        origin = str(path)
+        model = _load_keras_file(path)
+    elif isinstance(model, str):
+        import emozoo
+        from emozoo.registry import get_entry
+
+        entry = get_entry(model)  # UnknownModelError with suggestions
+        origin = f"registry:{entry.name}"
+        model = emozoo.load(entry.name)
+    else:
+        raise TypeError(
+            f"Expected a keras.Model, a registered model name or a .keras path, got {type(model).__name__}"
+        )
+    if entry is None:
+        from emozoo.registry import UnknownModelError, get_entry
+
+        try:
+            candidate = get_entry(model.name)
+        except UnknownModelError:
+            candidate = None
+        # Only a registry entry whose model has the same inputs describes this one.
+        if candidate is not None and set(candidate.modalities) <= {t.name for t in model.inputs}:
+            entry = candidate
+    found = get_labels(model)
+    if labels is not None:
+        labels = tuple(str(label) for label in labels)
+        if found is not None and tuple(found) != labels:
+            raise ValueError(
+                f"labels={list(labels)} disagree with the labels stored in the model {list(found)}"
+            )
+    else:
+        labels = tuple(found) if found is not None else None
+    if len(model.outputs) != 1:
+        raise ValueError(
+            f"Model {model.name!r} has {len(model.outputs)} outputs; export takes a classifier "
+            "with one probability output"
+        )
+    width = model.outputs[0].shape[-1]
+    if labels is None:
+        raise ValueError(
+            f"Model {model.name!r} carries no label names (no emozoo ClassifierHead, e.g. an "
+            "include_top=False embedding model); pass labels=[...] for its outputs"
+        )
+    if width != len(labels):
+        raise ValueError(
+            f"Model {model.name!r} outputs {width} values but has {len(labels)} labels"
+        )
+    return ExportSource(
+        model=model,
+        name=entry.name if entry is not None else model.name,
+        labels=labels,
+        preprocessing=preprocessing_for(model, entry.preprocessing if entry else None),
+        origin=origin,
+    )
+
+
+def _rnn_config(config: dict, unroll: bool) -> dict:
+    config = dict(config)
+    if "use_cudnn" in config:
+        config["use_cudnn"] = False
+    if unroll and "unroll" in config:
+        config["unroll"] = True
+    return config
+
+
+def export_copy(model, unroll: bool = False, lite: bool = False, quantize: str | None = None):
+    """A copy of functional ``model`` with the same weights, built for export on a CPU.
+
+    Recurrent layers get ``use_cudnn=False`` (a graph traced with cuDNN kernels while a GPU
+    is visible does not run on CPU or mobile runtimes) and, with ``unroll``, ``unroll=True``
+    (a fixed-length chain of cells instead of a while loop: what integer quantization
+    needs). With ``lite``, layers with a faster or quantization-safe TFLite form for
+    ``quantize`` get it (:mod:`emozoo.export.lite_layers`). Nested models are copied too.
+    """
+    import keras
+
+    from emozoo.export.lite_layers import lite_replacement
+
+    def clone(layer):
+        if lite and (replacement := lite_replacement(layer, quantize)) is not None:
+            return replacement
+        config = layer.get_config()
+        if isinstance(layer, keras.layers.RNN):
+            config = _rnn_config(config, unroll)
+        elif isinstance(layer, keras.layers.Bidirectional):
+            for key in ("layer", "backward_layer"):
+                if config.get(key):
+                    config[key] = {
+                        **config[key],
+                        "config": _rnn_config(config[key]["config"], unroll),
+                    }
+        return layer.__class__.from_config(config)
+
+    try:
+        copied = keras.models.clone_model(model, clone_function=clone, recursive=True)
+    except Exception as error:
+        raise ValueError(
+            f"Cannot rebuild model {model.name!r} for export (only Functional and Sequential "
+            f"models can be): {error}"
+        ) from None
+    if unroll:
+        for layer in copied._flatten_layers(include_self=False, recursive=True):
+            if isinstance(layer, keras.layers.Bidirectional):
+                # Keras 3.15's unrolled RNN zeroes masked outputs with the mask in forward
+                # order even when going backwards, which zeroes the wrong steps. Carrying
+                # the previous output instead is the same for post-padded sequences (the
+                # backward pass meets the padding first, while its output is still 0).
+                layer.backward_layer.zero_output_for_mask = False
+    source, target = model.weights, copied.weights
+    if [tuple(w.shape) for w in source] != [tuple(w.shape) for w in target]:
+        raise RuntimeError(f"The export copy of {model.name!r} does not have the same weights")
+    copied.set_weights(model.get_weights())
+    return copied
+
+
+def has_recurrent_layers(model) -> bool:
+    """Whether ``model`` (or a nested model) has an RNN layer (LSTM, GRU, Bidirectional...)."""
+    import keras
+
+    for layer in model._flatten_layers(include_self=False, recursive=True):
+        if isinstance(layer, (keras.layers.RNN, keras.layers.Bidirectional)):
+            return True
+    return False
+
+
+__all__ = ["ExportSource", "export_copy", "has_recurrent_layers", "preprocessing_for", "resolve"]
