@@ -19,7 +19,7 @@ CELL_TIMEOUT_S = 300
 
 
 def test_notebooks_are_found():
-    assert {"quickstart.ipynb", "finetune.ipynb"} <= {p.name for p in NOTEBOOKS}
+    assert {"quickstart.ipynb", "finetune.ipynb", "export.ipynb"} <= {p.name for p in NOTEBOOKS}
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
