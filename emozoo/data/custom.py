@@ -129,12 +129,8 @@ class Manifest:
         return len(self.labels)
 
 
-def read_manifest(path: str | Path, labels: Sequence[str]) -> Manifest:
-    """Read a CSV manifest with columns ``face_path, text, audio_path, label``.
-
-    Relative paths are resolved against the manifest's folder. Each row needs a label
-    and at least one modality; any of the three may be empty.
-    """
+def read_manifest_rows(path: str | Path) -> list[dict[str, str]]:
+    """The rows of a CSV manifest as dicts, after checking the file and its columns."""
     path = Path(path).expanduser()
     if not path.is_file():
         raise FileNotFoundError(f"Manifest {path} does not exist")
@@ -145,7 +141,17 @@ def read_manifest(path: str | Path, labels: Sequence[str]) -> Manifest:
             raise ValueError(
                 f"Manifest {path} lacks columns {missing}; expected {list(MANIFEST_COLUMNS)}"
             )
-        rows = list(reader)
+        return list(reader)
+
+
+def read_manifest(path: str | Path, labels: Sequence[str]) -> Manifest:
+    """Read a CSV manifest with columns ``face_path, text, audio_path, label``.
+
+    Relative paths are resolved against the manifest's folder. Each row needs a label
+    and at least one modality; any of the three may be empty.
+    """
+    path = Path(path).expanduser()
+    rows = read_manifest_rows(path)
     if not rows:
         raise ValueError(f"Manifest {path} has no rows")
 

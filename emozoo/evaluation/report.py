@@ -12,6 +12,22 @@ import numpy as np
 from emozoo.evaluation.metrics import confusion_matrix, per_class, summary_metrics
 
 
+def write_report_files(report, folder: str | Path, stem: str, figure: str, plot) -> dict[str, Path]:
+    """Write a report's ``<stem>.json`` (``to_dict``), ``<stem>.txt`` (``table``) and
+    ``<stem>_<figure>.png`` (drawn by ``plot(path)``) into ``folder``."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = {
+        "json": folder / f"{stem}.json",
+        "table": folder / f"{stem}.txt",
+        "png": folder / f"{stem}_{figure}.png",
+    }
+    paths["json"].write_text(json.dumps(report.to_dict(), indent=2) + "\n")
+    paths["table"].write_text(report.table() + "\n")
+    plot(paths["png"])
+    return paths
+
+
 @dataclass
 class EvaluationReport:
     """What a model got right and wrong on one dataset split."""
@@ -64,17 +80,7 @@ class EvaluationReport:
 
     def save(self, folder: str | Path, stem: str) -> dict[str, Path]:
         """Write ``<stem>.json``, ``<stem>.txt`` and ``<stem>_confusion.png`` into ``folder``."""
-        folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
-        paths = {
-            "json": folder / f"{stem}.json",
-            "table": folder / f"{stem}.txt",
-            "png": folder / f"{stem}_confusion.png",
-        }
-        paths["json"].write_text(json.dumps(self.to_dict(), indent=2) + "\n")
-        paths["table"].write_text(self.table() + "\n")
-        self.plot_confusion(paths["png"])
-        return paths
+        return write_report_files(self, folder, stem, "confusion", self.plot_confusion)
 
     def plot_confusion(self, path: str | Path) -> None:
         """Row-normalised confusion matrix with counts, as a PNG."""

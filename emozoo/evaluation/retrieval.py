@@ -10,11 +10,12 @@ it has the query's label. Two figures per direction, each beside its chance leve
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from emozoo.evaluation.report import write_report_files
 
 
 def _normalise(x: np.ndarray) -> np.ndarray:
@@ -116,17 +117,7 @@ class RetrievalReport:
 
     def save(self, folder: str | Path, stem: str) -> dict[str, Path]:
         """Write ``<stem>.json``, ``<stem>.txt`` and ``<stem>_precision.png`` into ``folder``."""
-        folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
-        paths = {
-            "json": folder / f"{stem}.json",
-            "table": folder / f"{stem}.txt",
-            "png": folder / f"{stem}_precision.png",
-        }
-        paths["json"].write_text(json.dumps(self.to_dict(), indent=2) + "\n")
-        paths["table"].write_text(self.table() + "\n")
-        self.plot(paths["png"])
-        return paths
+        return write_report_files(self, folder, stem, "precision", self.plot)
 
     def plot(self, path: str | Path) -> None:
         """Precision@k for k = 1..50 against the shuffled-gallery chance level."""

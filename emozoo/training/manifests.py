@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from emozoo.data.custom import MANIFEST_COLUMNS
+from emozoo.data.custom import MANIFEST_COLUMNS, read_manifest_rows
 
 
 def split_manifest(
@@ -25,16 +25,7 @@ def split_manifest(
     path = Path(path).expanduser()
     if not 0 < val_fraction < 1:
         raise ValueError(f"val_fraction must be between 0 and 1, got {val_fraction}")
-    if not path.is_file():
-        raise FileNotFoundError(f"Manifest {path} does not exist")
-    with path.open(newline="", encoding="utf-8") as f:
-        reader = csv.DictReader(f)
-        missing = [c for c in MANIFEST_COLUMNS if c not in (reader.fieldnames or [])]
-        if missing:
-            raise ValueError(
-                f"Manifest {path} lacks columns {missing}; expected {list(MANIFEST_COLUMNS)}"
-            )
-        rows = list(reader)
+    rows = read_manifest_rows(path)
     if len(rows) < 2:
         raise ValueError(f"Manifest {path} has {len(rows)} row(s); a split needs at least 2")
 
