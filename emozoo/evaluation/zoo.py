@@ -13,6 +13,8 @@ def evaluation_sets(recipe: dict) -> dict[str, list | dict]:
     A spec is a list of ``[dataset, split, {kwargs}?]`` or, for fused models,
     ``{"pairs": "test", "modalities": ["face", "text"]}`` (missing modalities zeroed;
     ``"model": "face_cnn"`` evaluates that unimodal model on the same pairs instead).
+    ``"sample": n`` (in the kwargs, or in a pairs spec) keeps a fixed random subset of
+    ``n`` items: the quick re-checks of slow models in the default test suite.
     """
     sets = recipe.get("evaluate")
     if not sets:
@@ -76,7 +78,27 @@ def _pairs_for_evaluation(spec: dict, preprocessor, cache: dict, root=None):
     if split not in cache:
         cache[split] = load_pairs(split, root=root)
     pairs, sources = cache[split]
+    if "sample" in spec:
+        pairs = sample_pairs(pairs, spec["sample"])
     modalities = spec.get("modalities", MODALITY_ORDER)
     return pairs_dataset(
         pairs.with_modalities(set(modalities)), sources, preprocessor, batch_size=256, shuffle=False
+    )
+
+
+def sample_pairs(pairs, count: int):
+    """A fixed random subset of ``count`` pairs (seed 0), in their original order."""
+    import numpy as np
+
+    from emozoo.data.pairs import PairList
+
+    if not isinstance(count, int) or not 0 < count <= len(pairs):
+        raise ValueError(f"sample must be an int in 1..{len(pairs)}, got {count!r}")
+    keep = np.sort(np.random.default_rng(0).permutation(len(pairs))[:count])
+    return PairList(
+        pairs.face[keep],
+        pairs.text[keep],
+        pairs.audio[keep],
+        pairs.labels[keep],
+        pairs.label_names,
     )

@@ -30,11 +30,46 @@ def identity_encoders(dims: dict[str, int]) -> dict[str, keras.Model]:
 
 
 def compute_embeddings(
-    encoder: keras.Model, records: Records, preprocessor, batch_size: int = 256
+    encoder: keras.Model,
+    records: Records,
+    preprocessor,
+    batch_size: int = 256,
+    bucket_by_length: bool = False,
 ) -> np.ndarray:
-    """``(len(records), dim)`` embeddings of every item, in order, without augmentation."""
-    ds = make_dataset(records, preprocessor, batch_size=batch_size, shuffle=False, cache=False)
-    return np.concatenate([np.asarray(encoder.predict_on_batch(x)) for x, _ in ds])
+    """``(len(records), dim)`` embeddings of every item, in order, without augmentation.
+
+    ``bucket_by_length`` (texts, with an encoder built with ``sequence_length=None``)
+    embeds the texts shortest first in batches cut to their longest text, then puts the
+    rows back in the records' order.
+    """
+    if not bucket_by_length:
+        ds = make_dataset(records, preprocessor, batch_size=batch_size, shuffle=False, cache=False)
+        return np.concatenate([np.asarray(encoder.predict_on_batch(x)) for x, _ in ds])
+    if records.modality != "text":
+        raise ValueError(f"bucket_by_length applies to text, not to {records!r}")
+    lengths = np.concatenate(
+        [
+            (preprocessor.text(list(records.items[i : i + 4096])) != 0).sum(axis=1)
+            for i in range(0, len(records), 4096)
+        ]
+    )
+    order = np.argsort(lengths, kind="stable")
+    ds = make_dataset(
+        records.subset(order),
+        preprocessor,
+        batch_size=batch_size,
+        shuffle=False,
+        cache=False,
+        bucket_by_length=True,
+    )
+    progress = keras.utils.Progbar(len(records), unit_name="text")
+    sorted_embeddings = []
+    for x, _ in ds:
+        sorted_embeddings.append(np.asarray(encoder.predict_on_batch(x)))
+        progress.add(len(sorted_embeddings[-1]))
+    embeddings = np.empty_like(np.concatenate(sorted_embeddings))
+    embeddings[order] = np.concatenate(sorted_embeddings)
+    return embeddings
 
 
 def pair_arrays(pairs: PairList, embeddings: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
