@@ -2,8 +2,10 @@
 
 Each pretrained model is re-evaluated on test data from ../shared/data and must
 reproduce the metrics recorded in its zoo config. The default suite re-checks every
-unimodal test set and the fused models' all-modalities pair set; ``-m slow`` re-checks
-every recorded set (missing-modality subsets and unimodal references included).
+unimodal test set and the fused models' all-modalities pair and face->audio retrieval sets, or, for models whose
+recipe records quick-check sets (``... (sample N)``, fixed subsets: the MiniLM models,
+minutes per full set on 2 cores), only those; ``-m slow`` re-checks every recorded set
+(missing-modality subsets and unimodal references included).
 """
 
 from __future__ import annotations
@@ -16,9 +18,23 @@ from emozoo.registry import get_entry, sha256_file, verify_weights
 
 PRETRAINED = emozoo.list_models(pretrained=True)
 #: Unimodal models whose weights must ship.
-MUST_SHIP = {"face_cnn", "text_bilstm", "audio_lstm"}
+MUST_SHIP = {"face_cnn", "text_bilstm", "audio_lstm", "text_minilm"}
 #: Sets of fused models re-checked by the default (fast) suite; ``-m slow`` checks all.
 FAST_PAIR_SETS = ("pairs/test", "retrieval/test:face->audio")
+QUICK_MARK = "(sample "
+
+
+def _quick_sets(name: str) -> list[str]:
+    return [s for s in get_entry(name).weights.metrics if QUICK_MARK in s]
+
+
+def _fast_sets(name: str) -> list[str] | None:
+    """What the default suite re-checks: quick-check subsets, else the fast pair sets,
+    else everything."""
+    if quick := _quick_sets(name):
+        return quick
+    recorded = get_entry(name).weights.metrics
+    return [s for s in FAST_PAIR_SETS if s in recorded] or None
 
 
 def test_unimodal_models_ship_weights():
@@ -58,12 +74,30 @@ def _check(name: str, sets: list[str] | None):
 
 @pytest.mark.parametrize("name", PRETRAINED)
 def test_reevaluation_reproduces_the_card(name, data_root):
-    recorded = get_entry(name).weights.metrics
-    fast = [s for s in FAST_PAIR_SETS if s in recorded]
-    _check(name, fast or None)
+    _check(name, _fast_sets(name))
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", [n for n in PRETRAINED if len(get_entry(n).modalities) > 1])
+@pytest.mark.parametrize(
+    "name", [n for n in PRETRAINED if len(get_entry(n).modalities) > 1 or _quick_sets(n)]
+)
 def test_reevaluation_of_every_recorded_set(name, data_root):
     _check(name, None)
+
+
+@pytest.mark.parametrize(
+    "name", [n for n in PRETRAINED if "float16" in (get_entry(n).weights.recipe or "")]
+)
+def test_float16_weights_load_as_float32(name):
+    import h5py
+    import numpy as np
+
+    path = verify_weights(get_entry(name).weights)
+    with h5py.File(path) as f:
+        dtypes = set()
+        f.visititems(
+            lambda _, item: dtypes.add(item.dtype) if isinstance(item, h5py.Dataset) else None
+        )
+    assert np.dtype("float16") in dtypes and np.dtype("float32") not in dtypes
+    model = emozoo.load(name)
+    assert {str(w.dtype) for w in model.weights if "float" in str(w.dtype)} == {"float32"}

@@ -30,6 +30,8 @@ EXPECTED_MODELS = {
     "cnn_lstm_fusion",
     "late_fusion",
     "concat_fusion",
+    "text_minilm",
+    "minilm_cnn_lstm_fusion",
 }
 
 
@@ -49,7 +51,12 @@ def test_list_models_has_every_builtin_model():
 
 
 def test_list_models_pattern_and_pretrained_filters():
-    assert set(emozoo.list_models("*fusion")) == {"cnn_lstm_fusion", "late_fusion", "concat_fusion"}
+    assert set(emozoo.list_models("*fusion")) == {
+        "cnn_lstm_fusion",
+        "late_fusion",
+        "concat_fusion",
+        "minilm_cnn_lstm_fusion",
+    }
     assert emozoo.list_models("nothing*") == []
     everything = set(emozoo.list_models())
     assert (

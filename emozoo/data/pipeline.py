@@ -64,10 +64,10 @@ def _text_dataset(
             continue
         texts.append(text)
         labels.append(label)
-    tokenizer = text_preprocessor.tokenizer
+    tokenize = text_preprocessor.tokenize
     ds = tf.data.Dataset.from_tensor_slices((texts, np.asarray(labels, np.int32)))
     # Tokenize in batches inside the graph (keras_hub's WordPieceTokenizer is tf-text).
-    return ds.batch(1024).map(lambda t, y: (tokenizer(t), y), num_parallel_calls=AUTOTUNE).unbatch()
+    return ds.batch(1024).map(lambda t, y: (tokenize(t), y), num_parallel_calls=AUTOTUNE).unbatch()
 
 
 def _audio_dataset(
@@ -108,6 +108,7 @@ def make_dataset(
     on_error: str = "raise",
     drop_remainder: bool = False,
     report: SkipReport | None = None,
+    bucket_by_length: bool = False,
 ) -> tf.data.Dataset:
     """Batched ``({modality: input}, label)`` for ``records``, preprocessed like ``preprocessor``.
 
@@ -120,6 +121,10 @@ def make_dataset(
         on_error: ``"raise"`` (default) stops at the first unreadable or empty sample with
             its name; ``"skip"`` leaves it out and records it in ``report``.
         report: a :class:`SkipReport` to fill (with ``on_error="skip"``).
+        bucket_by_length: text only: batch texts of similar length together and cut
+            each batch to its longest text, ``(batch, <= sequence_length)``, for a model
+            built with ``sequence_length=None`` (a transformer then skips the padding).
+            Batches come in shuffled order; without ``shuffle``, shortest first.
 
     >>> import emozoo
     >>> from emozoo.data import load_source  # doctest: +SKIP
@@ -135,6 +140,8 @@ def make_dataset(
         raise ValueError(f"{records!r} is empty")
     report = report if report is not None else SkipReport()
     modality = records.modality
+    if bucket_by_length and modality != "text":
+        raise ValueError(f"bucket_by_length applies to text, not to {records!r}")
     if modality == "face":
         ds = _face_dataset(records, preprocessor.face.image_size)
     elif modality == "text":
@@ -147,9 +154,17 @@ def make_dataset(
         # A buffer as large as the data: sources are often sorted by class, and a
         # partial buffer would give batches of one or two classes.
         ds = ds.shuffle(len(records), seed=seed, reshuffle_each_iteration=True)
-    ds = ds.batch(
-        batch_size, drop_remainder=drop_remainder, num_parallel_calls=AUTOTUNE, deterministic=True
-    )
+    if bucket_by_length:
+        ds = length_batches(
+            ds, batch_size, shuffle=shuffle, seed=seed, drop_remainder=drop_remainder
+        )
+    else:
+        ds = ds.batch(
+            batch_size,
+            drop_remainder=drop_remainder,
+            num_parallel_calls=AUTOTUNE,
+            deterministic=True,
+        )
 
     if modality == "face":
         ds = ds.map(lambda x, y: (tf.cast(x, tf.float32), y), num_parallel_calls=AUTOTUNE)
@@ -161,6 +176,45 @@ def make_dataset(
             _add_missing_modalities(preprocessor, modality, missing), num_parallel_calls=AUTOTUNE
         )
     return ds.prefetch(AUTOTUNE)
+
+
+def length_batches(
+    ds: tf.data.Dataset,
+    batch_size: int,
+    *,
+    shuffle: bool = True,
+    seed: int = 0,
+    drop_remainder: bool = False,
+    chunk_batches: int = 32,
+) -> tf.data.Dataset:
+    """Batch ``(token ids, label)`` pairs by length and cut each batch to its longest text.
+
+    Every ``chunk_batches * batch_size`` consecutive texts are sorted by length (0 is
+    padding and comes last in each row) and split into batches; with ``shuffle`` the
+    batches are then mixed. Padding columns beyond each batch's longest text are dropped.
+
+    >>> ds = tf.data.Dataset.from_tensor_slices(([[5, 0, 0], [5, 6, 7], [5, 6, 0]], [0, 1, 2]))
+    >>> [ids.shape[1] for ids, _ in length_batches(ds, 2, shuffle=False)]
+    [2, 3]
+    """
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be positive, got {batch_size}")
+
+    def sort_chunk(ids, labels):
+        lengths = tf.reduce_sum(tf.cast(ids != 0, tf.int32), axis=1)
+        order = tf.argsort(lengths, stable=True)
+        return tf.gather(ids, order), tf.gather(labels, order)
+
+    def trim(ids, labels):
+        longest = tf.reduce_max(tf.reduce_sum(tf.cast(ids != 0, tf.int32), axis=1))
+        return ids[:, : tf.maximum(longest, 1)], labels
+
+    ds = ds.batch(batch_size * chunk_batches).map(sort_chunk, num_parallel_calls=AUTOTUNE)
+    ds = ds.unbatch().batch(batch_size, drop_remainder=drop_remainder)
+    ds = ds.map(trim, num_parallel_calls=AUTOTUNE)
+    if shuffle:
+        ds = ds.shuffle(2 * chunk_batches, seed=seed, reshuffle_each_iteration=True)
+    return ds
 
 
 def augment_dataset(

@@ -19,6 +19,8 @@ def evaluation_sets(recipe: dict) -> dict[str, list | dict]:
     ``"model": "face_cnn"`` evaluates that unimodal model on the same pairs instead), or
     ``{"retrieval": "test", "query": "face", "gallery": "audio", "k": 10}``: cross-modal
     retrieval between the fusion head's tokens of the distinct items in those pairs.
+    ``"sample": n`` (in the kwargs, or in a pairs spec) keeps a fixed random subset of
+    ``n`` items: the quick re-checks of slow models in the default test suite.
     """
     sets = recipe.get("evaluate")
     if not sets:
@@ -87,11 +89,13 @@ def evaluate_registered(
 
 
 def _pair_split(split: str, preprocessor, cache: dict, root=None):
-    """``(pairs, sources, banks)`` of a pair split, loaded and decoded once per evaluation."""
-    from emozoo.data.pairs import load_pairs
+    """``(pairs, sources, banks)`` of a pair split, loaded and decoded once per evaluation
+    (the banks cover the whole split, so that subsets of it use them too)."""
+    from emozoo.data.pairs import load_pairs, pair_banks
 
     if split not in cache:
-        cache[split] = (*load_pairs(split, root=root), {})
+        pairs, sources = load_pairs(split, root=root)
+        cache[split] = (pairs, sources, pair_banks(pairs, sources, preprocessor))
     return cache[split]
 
 
@@ -100,6 +104,8 @@ def _pairs_for_evaluation(spec: dict, preprocessor, cache: dict, root=None):
     from emozoo.data.pairs import MODALITY_ORDER, pairs_dataset
 
     pairs, sources, banks = _pair_split(spec["pairs"], preprocessor, cache, root)
+    if "sample" in spec:
+        pairs = sample_pairs(pairs, spec["sample"])
     modalities = spec.get("modalities", MODALITY_ORDER)
     return pairs_dataset(
         pairs.with_modalities(set(modalities)),
@@ -113,12 +119,9 @@ def _pairs_for_evaluation(spec: dict, preprocessor, cache: dict, root=None):
 
 def _retrieval_report(model, spec: dict, preprocessor, cache: dict, root=None) -> RetrievalReport:
     """Query -> gallery retrieval between the distinct items of a pair split."""
-    from emozoo.data.pairs import pair_banks
     from emozoo.models import modality_token_encoder
 
     pairs, sources, banks = _pair_split(spec["retrieval"], preprocessor, cache, root)
-    if not banks:
-        banks.update(pair_banks(pairs, sources, preprocessor))
     embedded = []
     for modality in (spec["query"], spec["gallery"]):
         used = getattr(pairs, modality)
@@ -132,3 +135,21 @@ def _retrieval_report(model, spec: dict, preprocessor, cache: dict, root=None) -
             sources[modality].labels[index],
         ]
     return RetrievalReport.from_embeddings("", *embedded, k=spec.get("k", 10))
+
+
+def sample_pairs(pairs, count: int):
+    """A fixed random subset of ``count`` pairs (seed 0), in their original order."""
+    import numpy as np
+
+    from emozoo.data.pairs import PairList
+
+    if not isinstance(count, int) or not 0 < count <= len(pairs):
+        raise ValueError(f"sample must be an int in 1..{len(pairs)}, got {count!r}")
+    keep = np.sort(np.random.default_rng(0).permutation(len(pairs))[:count])
+    return PairList(
+        pairs.face[keep],
+        pairs.text[keep],
+        pairs.audio[keep],
+        pairs.labels[keep],
+        pairs.label_names,
+    )

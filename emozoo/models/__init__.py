@@ -28,6 +28,7 @@ from emozoo.models.fusion import (
     build_concat_fusion,
     build_fusion_transformer,
     build_late_fusion,
+    build_minilm_cnn_lstm_fusion,
     modality_token_encoder,
     projection_layers,
 )
@@ -35,12 +36,15 @@ from emozoo.models.layers import (
     AttentionPooling,
     ClassifierHead,
     ClassToken,
+    MaskedMeanPooling,
     MaskedModalityAverage,
     ModalityTokens,
     PresenceGate,
     SpecAugment,
+    TokenPaddingMask,
 )
 from emozoo.models.text_bilstm import build_text_bilstm
+from emozoo.models.text_minilm import ExactGeluBertBackbone, build_text_minilm
 
 __all__ = [
     "AUDIO",
@@ -52,10 +56,13 @@ __all__ = [
     "AttentionPooling",
     "ClassToken",
     "ClassifierHead",
+    "ExactGeluBertBackbone",
+    "MaskedMeanPooling",
     "MaskedModalityAverage",
     "ModalityTokens",
     "PresenceGate",
     "SpecAugment",
+    "TokenPaddingMask",
     "architecture",
     "architecture_modalities",
     "build_audio_lstm",
@@ -64,7 +71,9 @@ __all__ = [
     "build_face_cnn",
     "build_fusion_transformer",
     "build_late_fusion",
+    "build_minilm_cnn_lstm_fusion",
     "build_text_bilstm",
+    "build_text_minilm",
     "embedding_model",
     "get_architecture",
     "get_labels",

@@ -31,6 +31,7 @@ from emozoo.models.layers import (
     PresenceGate,
 )
 from emozoo.models.text_bilstm import build_text_bilstm
+from emozoo.models.text_minilm import build_text_minilm
 
 _ENCODER_BUILDERS = {"face": build_face_cnn, "text": build_text_bilstm, "audio": build_audio_lstm}
 
@@ -199,6 +200,40 @@ def build_cnn_lstm_fusion(
         labels=labels,
         num_classes=num_classes,
         dropout=dropout,
+    )
+
+
+@architecture("minilm_cnn_lstm_fusion", modalities=MODALITIES)
+def build_minilm_cnn_lstm_fusion(
+    labels: Sequence[str] | None = None,
+    num_classes: int | None = None,
+    include_top: bool = True,
+    encoders: Mapping[str, Mapping] | None = None,
+    fusion: Mapping | None = None,
+    encoder_models: Mapping[str, keras.Model] | None = None,
+    name: str = "minilm_cnn_lstm_fusion",
+) -> keras.Model:
+    """:func:`build_cnn_lstm_fusion` with a MiniLM text encoder (:func:`build_text_minilm`).
+
+    ``encoders["text"]`` holds :func:`build_text_minilm`'s keyword arguments; face and
+    audio are :func:`build_face_cnn` and :func:`build_audio_lstm` as before. Inputs are
+    those of ``cnn_lstm_fusion``, the text in ``text_minilm``'s ``[CLS] ... [SEP]`` format.
+    """
+    encoders = dict(encoders or {})
+    encoder_models = dict(encoder_models or {})
+    text_config = encoders.pop("text", {})
+    if "text" not in encoder_models:
+        encoder_models["text"] = build_text_minilm(
+            include_top=False, name="text_encoder", **text_config
+        )
+    return build_cnn_lstm_fusion(
+        labels=labels,
+        num_classes=num_classes,
+        include_top=include_top,
+        encoders=encoders,
+        fusion=fusion,
+        encoder_models=encoder_models,
+        name=name,
     )
 
 

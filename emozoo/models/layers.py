@@ -232,3 +232,39 @@ class SpecAugment(keras.layers.Layer):
             "freq_width": self.freq_width,
             "seed": self.seed,
         }
+
+
+@keras.saving.register_keras_serializable(package=_PACKAGE)
+class TokenPaddingMask(keras.layers.Layer):
+    """BERT side inputs from padded token ids: ``(padding_mask, segment_ids)``.
+
+    Id ``0`` is ``[PAD]``; every other position is a real token of segment 0. The
+    model therefore takes one int32 input, like ``text_bilstm``, and exports with it.
+    """
+
+    def call(self, token_ids):
+        padding_mask = ops.cast(ops.not_equal(token_ids, 0), "int32")
+        return padding_mask, ops.zeros_like(padding_mask)
+
+    def compute_output_spec(self, token_ids):
+        spec = keras.KerasTensor(token_ids.shape, dtype="int32")
+        return spec, keras.KerasTensor(token_ids.shape, dtype="int32")
+
+
+@keras.saving.register_keras_serializable(package=_PACKAGE)
+class MaskedMeanPooling(keras.layers.Layer):
+    """Mean over the unmasked tokens: ``[(batch, time, dim), (batch, time)] -> (batch, dim)``.
+
+    Sentence-transformers' mean pooling. An all-padding row (an absent text) gives zeros.
+    """
+
+    def call(self, inputs):
+        sequence, mask = inputs
+        mask = ops.expand_dims(ops.cast(mask, sequence.dtype), -1)
+        total = ops.sum(sequence * mask, axis=1)
+        count = ops.maximum(ops.sum(mask, axis=1), 1.0)
+        return total / count
+
+    def compute_output_shape(self, input_shapes):
+        sequence_shape = input_shapes[0]
+        return (sequence_shape[0], sequence_shape[-1])

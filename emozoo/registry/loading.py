@@ -52,8 +52,19 @@ def builder_kwargs(entry: ModelEntry) -> dict[str, Any]:
     return kwargs
 
 
-def build_model(entry: ModelEntry, labels: Sequence[str] | None = None, include_top: bool = True):
-    """Build ``entry``'s architecture with random weights."""
+def build_model(
+    entry: ModelEntry,
+    labels: Sequence[str] | None = None,
+    include_top: bool = True,
+    variable_length: bool = False,
+):
+    """Build ``entry``'s architecture with random weights.
+
+    ``variable_length`` builds the text input (and a fused model's text encoder) with
+    ``sequence_length=None``: the same weights, for batches cut to their longest text
+    (training and embedding with ``bucket_by_length``). Only for text architectures
+    whose builder takes ``sequence_length``.
+    """
     from emozoo.models import architecture_modalities, get_architecture
 
     expected = architecture_modalities(entry.architecture)
@@ -63,11 +74,17 @@ def build_model(entry: ModelEntry, labels: Sequence[str] | None = None, include_
             f"but the entry lists modalities {list(entry.modalities)}"
         )
     builder = get_architecture(entry.architecture)
+    kwargs = builder_kwargs(entry)
+    if variable_length:
+        if "text" not in entry.modalities:
+            raise ValueError(f"{entry.name} takes no text; variable_length does not apply")
+        target = kwargs["encoders"]["text"] if "encoders" in kwargs else kwargs
+        target["sequence_length"] = None
     return builder(
         labels=list(labels if labels is not None else entry.labels),
         include_top=include_top,
         name=entry.name,
-        **builder_kwargs(entry),
+        **kwargs,
     )
 
 

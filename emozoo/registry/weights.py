@@ -77,3 +77,54 @@ def verify_weights(info: WeightsInfo) -> Path:
             "The file is corrupt or was replaced; refusing to load it."
         )
     return path
+
+
+def cast_weights_file(
+    path: str | Path, out: str | Path | None = None, dtype: str = "float16"
+) -> Path:
+    """Rewrite a ``.weights.h5`` file with every float32 array stored as ``dtype``.
+
+    Halves the size of shipped weights. Keras casts on load (each variable keeps its own
+    dtype), so the model built by :func:`emozoo.load` still has float32 variables, holding
+    the float16-rounded values. Groups, attributes and non-float arrays are copied as
+    they are. Writes ``out`` (default: replaces ``path``) and returns it.
+
+    Raises:
+        FileNotFoundError: no such file. ValueError: not an HDF5 weights file.
+    """
+    import os
+    import tempfile
+
+    import h5py
+    import numpy as np
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"Weights file {path} does not exist")
+    if not h5py.is_hdf5(path):
+        raise ValueError(f"{path} is not an HDF5 (.weights.h5) file")
+    target = np.dtype(dtype)
+    out = Path(out) if out is not None else path
+    handle, tmp = tempfile.mkstemp(suffix=".weights.h5", dir=out.parent)
+    os.close(handle)
+    try:
+        with h5py.File(path, "r") as source, h5py.File(tmp, "w") as copy:
+            copy.attrs.update(dict(source.attrs))
+
+            def visit(name, item):
+                if isinstance(item, h5py.Group):
+                    group = copy.require_group(name)
+                    group.attrs.update(dict(item.attrs))
+                    return
+                data = item[()]
+                if isinstance(data, np.ndarray) and data.dtype == np.float32:
+                    data = data.astype(target)
+                dataset = copy.create_dataset(name, data=data, track_times=False)
+                dataset.attrs.update(dict(item.attrs))
+
+            source.visititems(visit)
+        os.replace(tmp, out)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return out

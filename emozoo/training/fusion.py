@@ -36,13 +36,24 @@ def compute_embeddings(
     batch_size: int = 256,
     augmented_copies: int = 0,
     seed: int = 0,
+    bucket_by_length: bool = False,
 ) -> np.ndarray:
     """Embeddings of every item, in order: ``(len(records), dim)`` without augmentation,
     or ``(augmented_copies, len(records), dim)``, each copy under the modality's default
     training augmentation (seeds ``seed``, ``seed + 1``, ...), decoded once.
+
+    ``bucket_by_length`` (texts, with an encoder built with ``sequence_length=None``, no
+    augmentation) embeds the texts shortest first in batches cut to their longest text,
+    then puts the rows back in the records' order.
     """
     from emozoo.data import augment_dataset
 
+    if bucket_by_length:
+        if augmented_copies:
+            raise ValueError(
+                "bucket_by_length embeds texts as they are: augmented_copies must be 0"
+            )
+        return _embed_by_length(encoder, records, preprocessor, batch_size)
     ds = make_dataset(records, preprocessor, batch_size=batch_size, shuffle=False, cache=True)
 
     def embed(dataset) -> np.ndarray:
@@ -51,6 +62,37 @@ def compute_embeddings(
     if not augmented_copies:
         return embed(ds)
     return np.stack([embed(augment_dataset(ds, True, seed + k)) for k in range(augmented_copies)])
+
+
+def _embed_by_length(
+    encoder: keras.Model, records: Records, preprocessor, batch_size: int
+) -> np.ndarray:
+    """Text embeddings computed shortest first, in batches cut to their longest text."""
+    if records.modality != "text":
+        raise ValueError(f"bucket_by_length applies to text, not to {records!r}")
+    lengths = np.concatenate(
+        [
+            (preprocessor.text(list(records.items[i : i + 4096])) != 0).sum(axis=1)
+            for i in range(0, len(records), 4096)
+        ]
+    )
+    order = np.argsort(lengths, kind="stable")
+    ds = make_dataset(
+        records.subset(order),
+        preprocessor,
+        batch_size=batch_size,
+        shuffle=False,
+        cache=False,
+        bucket_by_length=True,
+    )
+    progress = keras.utils.Progbar(len(records), unit_name="text")
+    sorted_embeddings = []
+    for x, _ in ds:
+        sorted_embeddings.append(np.asarray(encoder.predict_on_batch(x)))
+        progress.add(len(sorted_embeddings[-1]))
+    embeddings = np.empty_like(np.concatenate(sorted_embeddings))
+    embeddings[order] = np.concatenate(sorted_embeddings)
+    return embeddings
 
 
 def pair_arrays(pairs: PairList, embeddings: dict[str, np.ndarray]) -> dict[str, np.ndarray]:

@@ -23,6 +23,15 @@ SMALL_AUDIO = {
     "lstm_units": (8,),
     "attention_units": 8,
 }
+SMALL_MINILM = {
+    "vocabulary_size": 50,
+    "sequence_length": 12,
+    "num_layers": 1,
+    "num_heads": 2,
+    "hidden_dim": 8,
+    "intermediate_dim": 16,
+    "max_sequence_length": 16,
+}
 SMALL_ENCODERS = {"face": SMALL_FACE, "text": SMALL_TEXT, "audio": SMALL_AUDIO}
 SMALL_FUSION = {"model_dim": 16, "num_layers": 1, "num_heads": 2, "intermediate_dim": 32}
 
@@ -34,6 +43,11 @@ SMALL_CONFIGS = {
     "fusion_transformer": {"embedding_dims": {"face": 6, "text": 5, "audio": 4}, **SMALL_FUSION},
     "cnn_lstm_fusion": {"encoders": SMALL_ENCODERS, "fusion": SMALL_FUSION},
     "late_fusion": {"encoders": SMALL_ENCODERS},
+    "text_minilm": SMALL_MINILM,
+    "minilm_cnn_lstm_fusion": {
+        "encoders": {**SMALL_ENCODERS, "text": SMALL_MINILM},
+        "fusion": SMALL_FUSION,
+    },
     "concat_fusion": {"encoders": SMALL_ENCODERS, "hidden_units": (16,)},
 }
 

@@ -43,6 +43,8 @@ def test_every_architecture_has_a_small_test_config():
         "cnn_lstm_fusion",
         "late_fusion",
         "concat_fusion",
+        "text_minilm",
+        "minilm_cnn_lstm_fusion",
     }
 
 
@@ -55,6 +57,7 @@ def test_default_shapes_and_labels(name):
     expected = {
         "face_cnn": {"face": ((48, 48, 1), "float32")},
         "text_bilstm": {"text": ((64,), "int32")},
+        "text_minilm": {"text": ((64,), "int32")},
         "audio_lstm": {"audio": ((48000,), "float32")},
     }
     if name in expected:
@@ -118,10 +121,40 @@ def test_all_modalities_missing_gives_finite_output(name):
     assert np.isfinite(out).all()
 
 
-def test_empty_text_gives_finite_embedding():
-    model = build_small("text_bilstm", include_top=False)
-    ids = np.zeros((2, SMALL_CONFIGS["text_bilstm"]["sequence_length"]), np.int32)
+@pytest.mark.parametrize("name", ["text_bilstm", "text_minilm"])
+def test_empty_text_gives_finite_embedding(name):
+    model = build_small(name, include_top=False)
+    ids = np.zeros((2, SMALL_CONFIGS[name]["sequence_length"]), np.int32)
     assert np.isfinite(model.predict({"text": ids}, verbose=0)).all()
+
+
+def test_minilm_ignores_padding_and_takes_any_length():
+    """The padding mask comes from the zeros: more padding, same embedding."""
+    config = dict(SMALL_CONFIGS["text_minilm"])
+    fixed = build_small("text_minilm", include_top=False)
+    free = get_architecture("text_minilm")(**{**config, "sequence_length": None}, include_top=False)
+    free.set_weights(fixed.get_weights())
+    ids = np.zeros((2, config["sequence_length"]), np.int32)
+    ids[0, :4], ids[1, :7] = [2, 9, 11, 3], [2, 5, 6, 7, 8, 9, 3]
+    full = fixed.predict({"text": ids}, verbose=0)
+    np.testing.assert_allclose(free.predict({"text": ids[:, :7]}, verbose=0), full, atol=1e-5)
+    np.testing.assert_allclose(free.predict({"text": ids[:1, :4]}, verbose=0), full[:1], atol=1e-5)
+
+
+def test_exact_gelu_backbone_survives_serialization():
+    from emozoo.models import ExactGeluBertBackbone
+
+    backbone = ExactGeluBertBackbone(
+        vocabulary_size=20, num_layers=1, num_heads=2, hidden_dim=8, intermediate_dim=16
+    )
+    restored = ExactGeluBertBackbone.from_config(backbone.get_config())
+    for model in (backbone, restored):
+        dense = model.transformer_layers[0]._feedforward_intermediate_dense
+        x = keras.ops.convert_to_tensor(np.linspace(-3, 3, 7, dtype=np.float32))
+        exact = keras.activations.gelu(x, approximate=False)
+        np.testing.assert_allclose(
+            keras.ops.convert_to_numpy(dense.activation(x)), keras.ops.convert_to_numpy(exact)
+        )
 
 
 @pytest.mark.parametrize("name", ARCHITECTURES)
