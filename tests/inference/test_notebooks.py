@@ -40,6 +40,9 @@ def test_notebook_runs(path: Path, tmp_path, monkeypatch):
     nbclient = pytest.importorskip("nbclient")
     pytest.importorskip("ipykernel")
     monkeypatch.setenv("EMOZOO_NOTEBOOK_SMOKE", "1")
+    # A kernel is a user's own session: models it saves must not reach this test run's
+    # registry (other tests compare the CLI's list with it).
+    monkeypatch.setenv("EMOZOO_HOME", str(tmp_path / "emozoo_home"))
     monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "3")
     monkeypatch.setenv("MPLBACKEND", "Agg")
     notebook = nbformat.read(path, as_version=4)
