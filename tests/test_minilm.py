@@ -390,3 +390,12 @@ def test_notice_and_weights_are_package_data():
     for name in ("text_minilm", "minilm_cnn_lstm_fusion"):
         assert get_entry(name).weights.path in shipped
     assert {ASSETS_DIR / "NOTICE", ASSETS_DIR / "minilm_vocab.txt"} <= shipped
+
+
+def test_export_samples_fit_the_bert_vocabulary(data_root):
+    """BERT's 2-row segment embedding is not the token table: real texts feed text_minilm."""
+    from emozoo.export import real_samples
+
+    samples = real_samples("text_minilm", "test", n=3)
+    ids = samples.inputs["text"]
+    assert ids.shape == (3, 64) and ids.max() < 30522 and (ids[:, 0] == 101).all()  # [CLS]

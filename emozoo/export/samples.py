@@ -117,10 +117,11 @@ def _check_compatible(source, modalities) -> None:
         raise ValueError("The shared face data is grayscale; the model takes colour faces")
     if "text" in modalities:
         needed = vocabulary_size(params["text"]["vocabulary"])
+        # The largest embedding is the token table (BERT also has a 2-row segment one).
         sizes = _embedding_sizes(source.model)
-        if sizes and min(sizes) < needed:
+        if sizes and max(sizes) < needed:
             raise ValueError(
-                f"{source.name}'s token embedding has {min(sizes)} rows, fewer than the "
+                f"{source.name}'s token embedding has {max(sizes)} rows, fewer than the "
                 f"{needed} tokens of its vocabulary: real texts do not fit it"
             )
 

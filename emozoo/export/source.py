@@ -174,12 +174,18 @@ def export_copy(model, unroll: bool = False, lite: bool = False, quantize: str |
     ``quantize`` get it (:mod:`emozoo.export.lite_layers`). Nested models are copied too.
     """
     import keras
+    from keras.src.models.functional import Functional
 
     from emozoo.export.lite_layers import lite_replacement
 
     def clone(layer):
         if lite and (replacement := lite_replacement(layer, quantize)) is not None:
             return replacement
+        if type(layer) is Functional or isinstance(layer, keras.Sequential):
+            # Plain nested models (the fused models' encoders): copy their layers too.
+            # Subclassed ones (keras-hub's BertBackbone) are rebuilt from their config
+            # below, which Keras's recursive cloning cannot do.
+            return keras.models.clone_model(layer, clone_function=clone)
         config = layer.get_config()
         if isinstance(layer, keras.layers.RNN):
             config = _rnn_config(config, unroll)
@@ -193,7 +199,7 @@ def export_copy(model, unroll: bool = False, lite: bool = False, quantize: str |
         return layer.__class__.from_config(config)
 
     try:
-        copied = keras.models.clone_model(model, clone_function=clone, recursive=True)
+        copied = keras.models.clone_model(model, clone_function=clone)
     except Exception as error:
         raise ValueError(
             f"Cannot rebuild model {model.name!r} for export (only Functional and Sequential "

@@ -106,3 +106,18 @@ def test_fused_model_int8_unrolls_and_keeps_fragile_layers_float(fusion, tmp_pat
     names = [spec["name"] for spec in read_metadata(int8.path)["inputs"]]
     assert sorted(names) == sorted(t.name for t in fusion.inputs)
     assert int8.parity.passed
+
+
+def test_subclassed_backbone_exports(tmp_path):
+    """keras-hub's BertBackbone (a Functional subclass, as in text_minilm) is rebuilt from
+    its config for export, where Keras's recursive cloning fails."""
+    import keras
+
+    from emozoo.models import build_text_minilm
+
+    keras.utils.set_random_seed(0)
+    small = {"vocabulary_size": 50, "num_layers": 1, "num_heads": 2, "hidden_dim": 8}
+    model = build_text_minilm(intermediate_dim=16, sequence_length=12, **small)
+    result = to_tflite(model, tmp_path / "bert.tflite", parity_data=samples_for(model, 6))
+    assert result.parity.passed and non_builtin_operators(result.path) == []
+    assert read_labels(result.path) == list(EMOTIONS)
