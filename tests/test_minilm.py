@@ -216,6 +216,20 @@ def test_conversion_matches_the_pytorch_reference(converted):
     assert figures["max_abs_diff_normalized"] < 1e-4
 
 
+#: A Hugging Face BERT config.json for a one-layer toy model.
+TINY_BERT_CONFIG = {
+    "model_type": "bert",
+    "hidden_act": "gelu",
+    "vocab_size": 10,
+    "num_hidden_layers": 1,
+    "num_attention_heads": 2,
+    "hidden_size": 4,
+    "intermediate_size": 8,
+    "max_position_embeddings": 8,
+    "type_vocab_size": 2,
+}
+
+
 def test_converted_backbone_in_text_minilm(converted, reference, bert_pre):
     """Through the registered architecture (64-token padding, mask from the zeros)."""
     _, path = converted
@@ -234,17 +248,7 @@ def test_conversion_bad_inputs(convert_minilm, tmp_path):
         convert_minilm.read_checkpoint(bad)
     with pytest.raises(ValueError, match="BERT"):
         convert_minilm.backbone_kwargs({"model_type": "bert", "hidden_act": "relu"})
-    config = {
-        "model_type": "bert",
-        "hidden_act": "gelu",
-        "vocab_size": 10,
-        "num_hidden_layers": 1,
-        "num_attention_heads": 2,
-        "hidden_size": 4,
-        "intermediate_size": 8,
-        "max_position_embeddings": 8,
-        "type_vocab_size": 2,
-    }
+    config = TINY_BERT_CONFIG
     with pytest.raises(ValueError, match="no tensor"):
         convert_minilm.convert_backbone({}, config)
 
@@ -252,17 +256,7 @@ def test_conversion_bad_inputs(convert_minilm, tmp_path):
 def test_conversion_rejects_unused_tensors(convert_minilm):
     from emozoo.models import ExactGeluBertBackbone
 
-    config = {
-        "model_type": "bert",
-        "hidden_act": "gelu",
-        "vocab_size": 10,
-        "num_hidden_layers": 1,
-        "num_attention_heads": 2,
-        "hidden_size": 4,
-        "intermediate_size": 8,
-        "max_position_embeddings": 8,
-        "type_vocab_size": 2,
-    }
+    config = TINY_BERT_CONFIG
     backbone = ExactGeluBertBackbone(**convert_minilm.backbone_kwargs(config))
     tensors = {
         name: (np.asarray(v).T if transpose else np.asarray(v)).copy()

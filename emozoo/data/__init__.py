@@ -13,7 +13,7 @@ from emozoo.data.datasets import SOURCES, DatasetNotFoundError, load_source
 from emozoo.data.label_maps import TO_CANONICAL, UnknownLabelError, encode_labels
 from emozoo.data.pairs import PairList, build_pairs, load_pairs, pairs_dataset
 from emozoo.data.pipeline import SkipReport, augment_dataset, make_dataset
-from emozoo.data.records import Records, concat_records
+from emozoo.data.records import Records, concat_records, sample_indices
 
 __all__ = [
     "SOURCES",
@@ -40,4 +40,5 @@ __all__ = [
     "pairs_dataset",
     "preprocessor_for_model",
     "read_manifest",
+    "sample_indices",
 ]

@@ -71,6 +71,17 @@ class PairList:
         }
         return PairList(**keep, labels=self.labels, label_names=self.label_names)
 
+    def subset(self, indices) -> PairList:
+        """The pairs at ``indices``."""
+        indices = np.asarray(indices, dtype=np.int64)
+        return PairList(
+            self.face[indices],
+            self.text[indices],
+            self.audio[indices],
+            self.labels[indices],
+            self.label_names,
+        )
+
 
 def build_pairs(
     face: Records,

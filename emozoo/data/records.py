@@ -72,6 +72,15 @@ class Records:
         return f"Records({self.name}/{self.split}, {self.modality}, n={len(self)}, labels={len(self.label_names)})"
 
 
+def sample_indices(total: int, count, where: str = "") -> np.ndarray:
+    """A fixed random subset of ``count`` of ``range(total)`` (seed 0), in ascending order:
+    the quick-check subsets of recipes and evaluations. ``where`` names the source in the
+    error message."""
+    if not isinstance(count, int) or not 0 < count <= total:
+        raise ValueError(f"sample must be an int in 1..{total}{where}, got {count!r}")
+    return np.sort(np.random.default_rng(0).permutation(total)[:count])
+
+
 def concat_records(parts: list[Records]) -> Records:
     """One :class:`Records` of several sources of the same modality and label set."""
     if len({(p.modality, p.label_names) for p in parts}) != 1:

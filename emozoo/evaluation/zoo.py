@@ -139,17 +139,6 @@ def _retrieval_report(model, spec: dict, preprocessor, cache: dict, root=None) -
 
 def sample_pairs(pairs, count: int):
     """A fixed random subset of ``count`` pairs (seed 0), in their original order."""
-    import numpy as np
+    from emozoo.data import sample_indices
 
-    from emozoo.data.pairs import PairList
-
-    if not isinstance(count, int) or not 0 < count <= len(pairs):
-        raise ValueError(f"sample must be an int in 1..{len(pairs)}, got {count!r}")
-    keep = np.sort(np.random.default_rng(0).permutation(len(pairs))[:count])
-    return PairList(
-        pairs.face[keep],
-        pairs.text[keep],
-        pairs.audio[keep],
-        pairs.labels[keep],
-        pairs.label_names,
-    )
+    return pairs.subset(sample_indices(len(pairs), count))

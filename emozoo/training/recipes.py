@@ -15,9 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import numpy as np
-
-from emozoo.data import Records, concat_records, load_source, make_dataset
+from emozoo.data import Records, concat_records, load_source, make_dataset, sample_indices
 
 
 def records_for(specs: Sequence[Sequence], root=None) -> Records:
@@ -34,12 +32,7 @@ def records_for(specs: Sequence[Sequence], root=None) -> Records:
         sample = kwargs.pop("sample", None)
         records = load_source(source, split, root=root, **kwargs)
         if sample is not None:
-            if not isinstance(sample, int) or not 0 < sample <= len(records):
-                raise ValueError(
-                    f"sample must be an int in 1..{len(records)} for {source}/{split}, got {sample!r}"
-                )
-            keep = np.sort(np.random.default_rng(0).permutation(len(records))[:sample])
-            records = records.subset(keep)
+            records = records.subset(sample_indices(len(records), sample, f" for {source}/{split}"))
         parts.append(records)
     return parts[0] if len(parts) == 1 else concat_records(parts)
 
