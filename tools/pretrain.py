@@ -34,7 +34,7 @@ _EMBEDDINGS: dict = {}
 TOOLS_DIR = Path(__file__).resolve().parent
 
 
-def _text_encoder(name: str):
+def _pair_encoder(name: str):
     """``(encoder without top, bucket_by_length)`` of a pretrained unimodal model.
 
     Encoders whose recipe buckets texts by length are built with ``sequence_length=None``
@@ -106,7 +106,7 @@ def train_fused(entry, recipe: dict, fit_options: dict, weights_path: Path, seed
 
     encoders, bucket = {}, {}
     for m, name in recipe["encoders"].items():
-        encoders[m], bucket[m] = _text_encoder(name)
+        encoders[m], bucket[m] = _pair_encoder(name)
     preprocessors = {m: emozoo.load_preprocessor(name) for m, name in recipe["encoders"].items()}
     copies = recipe.get("embedding_copies", 0)
     datasets = {}

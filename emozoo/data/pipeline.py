@@ -200,14 +200,15 @@ def length_batches(
     if batch_size < 1:
         raise ValueError(f"batch_size must be positive, got {batch_size}")
 
+    def lengths(ids):
+        return tf.reduce_sum(tf.cast(ids != 0, tf.int32), axis=1)
+
     def sort_chunk(ids, labels):
-        lengths = tf.reduce_sum(tf.cast(ids != 0, tf.int32), axis=1)
-        order = tf.argsort(lengths, stable=True)
+        order = tf.argsort(lengths(ids), stable=True)
         return tf.gather(ids, order), tf.gather(labels, order)
 
     def trim(ids, labels):
-        longest = tf.reduce_max(tf.reduce_sum(tf.cast(ids != 0, tf.int32), axis=1))
-        return ids[:, : tf.maximum(longest, 1)], labels
+        return ids[:, : tf.maximum(tf.reduce_max(lengths(ids)), 1)], labels
 
     ds = ds.batch(batch_size * chunk_batches).map(sort_chunk, num_parallel_calls=AUTOTUNE)
     ds = ds.unbatch().batch(batch_size, drop_remainder=drop_remainder)
