@@ -54,13 +54,18 @@ def _pair_encoder(name: str):
 
 def load_pretrained_backbone(model, source: str) -> str:
     """Put converted pretrained weights into ``model``'s ``backbone`` layer; describe them."""
+    from emozoo.convert import whisper
+
+    if source == " + ".join(whisper.WHEEL_SPECS):
+        model.get_layer("backbone").load_weights(whisper.converted_backbone_weights())
+        return f"backbone: {whisper.SOURCE}"
     sys.path.insert(0, str(TOOLS_DIR))
     import convert_minilm
 
     if source != convert_minilm.WHEEL_SPEC:
         raise ValueError(
-            f"Unknown pretrained_backbone {source!r}; tools/convert_minilm.py converts "
-            f"{convert_minilm.WHEEL_SPEC}"
+            f"Unknown pretrained_backbone {source!r}; known: {convert_minilm.WHEEL_SPEC}, "
+            f"{' + '.join(whisper.WHEEL_SPECS)}"
         )
     path = convert_minilm.converted_backbone_weights()
     model.get_layer("backbone").load_weights(path)
@@ -290,7 +295,11 @@ def pretrain(name: str, args) -> int:
         )
     else:
         preprocessor = emozoo.load_preprocessor(name)
-        train_ds, val_ds = recipe_datasets(recipe, preprocessor, seed=args.seed)
+        train_ds, val_ds = (
+            (None, None)
+            if recipe.get("frozen_features")
+            else recipe_datasets(recipe, preprocessor, seed=args.seed)
+        )
         bucket = bool(recipe.get("bucket_by_length"))
         model = (
             build_model(entry, variable_length=bucket)
@@ -308,7 +317,26 @@ def pretrain(name: str, args) -> int:
             f"{name}: {model.count_params():,} parameters; training on {describe_sources(recipe['train'])}"
         )
         checkpoint = Path(log_dir) / "best.weights.h5"
-        history = train(model, train_ds, val_ds, checkpoint_path=checkpoint, **fit_options)
+        frozen = recipe.get("frozen_features")
+        if frozen:
+            from emozoo.training.frozen_features import train_head_on_features
+            from emozoo.training.recipes import records_for
+
+            history = train_head_on_features(
+                model,
+                records_for(recipe["train"]),
+                records_for(recipe["val"]),
+                preprocessor,
+                layer=frozen["layer"],
+                augmented_copies=int(frozen.get("augmented_copies", 0)),
+                batch_size=recipe.get("batch_size", 64),
+                cache_dir=Path("runs") / "features",
+                seed=args.seed,
+                fit_options=fit_options,
+                cache_key=f"{name}_seed{args.seed}",
+            )
+        else:
+            history = train(model, train_ds, val_ds, checkpoint_path=checkpoint, **fit_options)
         if bucket:  # the same weights in the fixed-length model that ships
             trained, model = model, emozoo.load(name, weights=None)
             trained.save_weights(Path(log_dir) / "merged.weights.h5")
@@ -326,6 +354,12 @@ def pretrain(name: str, args) -> int:
         extras.append("batches of similar-length texts")
     if recipe.get("weights_dtype", "float32") != "float32":
         extras.append(f"weights stored as {recipe['weights_dtype']}")
+    if recipe.get("frozen_features"):
+        frozen = recipe["frozen_features"]
+        extras.append(
+            f"backbone frozen, head trained on cached {frozen['layer']} of each clip and "
+            f"{frozen.get('augmented_copies', 0)} augmented copies (speed 0.9-1.1, gain, noise, shift)"
+        )
     if recipe.get("embedding_copies"):
         extras.append(f"{recipe['embedding_copies']} augmented embedding copies per item")
     if recipe.get("alignment"):

@@ -5,6 +5,15 @@ training or export: it only builds networks.
 """
 
 from emozoo.models.audio_lstm import build_audio_lstm
+from emozoo.models.audio_whisper import (
+    MaskedMeanStd,
+    NonPaddingFrames,
+    SoftmaxLayerMix,
+    StackLayers,
+    WhisperLogMel,
+    build_audio_whisper,
+    whisper_encoder_backbone,
+)
 from emozoo.models.base import (
     AUDIO,
     EMBEDDING_LAYER,
@@ -54,6 +63,13 @@ __all__ = [
     "PREDICTIONS_LAYER",
     "TEXT",
     "AttentionPooling",
+    "MaskedMeanStd",
+    "NonPaddingFrames",
+    "SoftmaxLayerMix",
+    "StackLayers",
+    "WhisperLogMel",
+    "build_audio_whisper",
+    "whisper_encoder_backbone",
     "ClassToken",
     "ClassifierHead",
     "ExactGeluBertBackbone",

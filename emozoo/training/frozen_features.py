@@ -1,0 +1,181 @@
+"""Train a model's head on features of its frozen pretrained backbone, computed once.
+
+For models whose graph has a named feature layer (``audio_whisper``'s
+``layer_statistics``), the backbone's output for every training item, and for a few
+augmented copies of it, is computed once and cached under ``runs/``; the head (every
+layer after the feature layer) is then trained on those arrays in seconds per epoch and
+shares its weights with the full model. The recipe says so with::
+
+    "frozen_features": {"layer": "layer_statistics", "augmented_copies": 2}
+
+Augmented copies of a clip: speed perturbation (0.9-1.1, by resampling: tempo and
+pitch together), random gain, Gaussian noise at a random SNR, and a time shift.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from emozoo.data import Records
+from emozoo.data.audio_io import read_audio
+from emozoo.preprocessing.audio import fit_length, resample
+
+
+def feature_model(model: keras.Model, layer: str) -> keras.Model:
+    """The sub-model from ``model``'s inputs to layer ``layer``'s output (shares weights)."""
+    return keras.Model(model.inputs, model.get_layer(layer).output, name=f"{model.name}_{layer}")
+
+
+def head_model(model: keras.Model, layer: str) -> keras.Model:
+    """A model from ``layer``'s output to ``model``'s output, calling ``model``'s own layers.
+
+    Works for a head that is a chain (each layer after ``layer`` takes the previous
+    one's output), as ``audio_whisper``'s is; the head shares weights with ``model``.
+    """
+    names = [lay.name for lay in model.layers]
+    start = names.index(layer)
+    features = keras.Input(tuple(model.get_layer(layer).output.shape[1:]), name=layer)
+    x = features
+    for lay in model.layers[start + 1 :]:
+        x = lay(x)
+    return keras.Model(features, x, name=f"{model.name}_head")
+
+
+def perturb(
+    waveform: np.ndarray, rng: np.random.Generator, sample_rate: int, num_samples: int
+) -> np.ndarray:
+    """One augmented copy of a clip (see the module docstring)."""
+    speed = rng.uniform(0.9, 1.1)
+    target = int(round(sample_rate / speed))
+    waveform = resample(waveform, sample_rate, target) if target != sample_rate else waveform
+    waveform = waveform * 10 ** (rng.uniform(-6, 6) / 20)
+    if rng.random() < 0.5:
+        power = np.mean(waveform**2) + 1e-10
+        snr = rng.uniform(10, 40)
+        waveform = waveform + rng.standard_normal(len(waveform)) * np.sqrt(power / 10 ** (snr / 10))
+    shift = int(rng.integers(0, int(0.2 * sample_rate) + 1))
+    waveform = np.concatenate([np.zeros(shift, np.float32), waveform])
+    return np.clip(fit_length(waveform.astype(np.float32), num_samples), -1, 1)
+
+
+def compute_features(
+    features: keras.Model,
+    records: Records,
+    preprocessor,
+    *,
+    augmented_copies: int = 0,
+    seed: int = 0,
+    batch_size: int = 32,
+    cache: str | Path | None = None,
+    progress: bool = True,
+) -> np.ndarray:
+    """Features ``(n, 1 + augmented_copies, ...)`` of audio ``records`` (copy 0 is clean).
+
+    ``cache`` (a ``.npy`` path) is read when it exists and written otherwise, so an
+    interrupted run resumes without recomputing.
+    """
+    if cache is not None and Path(cache).is_file():
+        return np.load(cache)
+    if records.modality != "audio":
+        raise ValueError(f"frozen-feature training reads audio records, got {records.modality}")
+    rate, num_samples = preprocessor.audio.sample_rate, preprocessor.audio.num_samples
+    rng = np.random.default_rng(seed)
+    predict = tf.function(lambda x: features(x, training=False))
+    bar = keras.utils.Progbar(len(records), unit_name="clip") if progress else None
+    out = None
+    for start in range(0, len(records), batch_size):
+        paths = records.items[start : start + batch_size]
+        clips = []
+        for path in paths:
+            wave, file_rate = read_audio(path)
+            wave = resample(wave, file_rate, rate)
+            clips.append([fit_length(wave, num_samples)])
+            clips[-1] += [perturb(wave, rng, rate, num_samples) for _ in range(augmented_copies)]
+        batch = np.asarray(clips, np.float32)  # (b, copies, samples)
+        flat = batch.reshape(-1, num_samples)
+        values = np.asarray(predict({"audio": tf.constant(flat)}))
+        values = values.reshape(len(paths), 1 + augmented_copies, *values.shape[1:])
+        if out is None:
+            out = np.zeros((len(records), *values.shape[1:]), np.float32)
+        out[start : start + len(paths)] = values
+        if bar is not None:
+            bar.add(len(paths))
+    if cache is not None:
+        Path(cache).parent.mkdir(parents=True, exist_ok=True)
+        np.save(cache, out)
+    return out
+
+
+def feature_dataset(
+    values: np.ndarray,
+    labels: np.ndarray,
+    batch_size: int,
+    *,
+    shuffle: bool,
+    seed: int = 0,
+) -> tf.data.Dataset:
+    """Batches of ``(features, label)``; in training each epoch draws one copy per item."""
+    layer_input = values.shape[2:]
+    if not shuffle:
+        ds = tf.data.Dataset.from_tensor_slices((values[:, 0], labels))
+        return ds.batch(batch_size)
+    copies = values.shape[1]
+    values_t = tf.constant(values)
+    labels_t = tf.constant(labels)
+
+    def draw(index, copy):
+        return values_t[index, copy], labels_t[index]
+
+    ds = tf.data.Dataset.range(len(labels)).shuffle(len(labels), seed=seed)
+    random = tf.data.Dataset.random(seed=seed).map(lambda r: tf.math.floormod(r, copies))
+    ds = tf.data.Dataset.zip(ds, random).map(draw)
+    ds = ds.map(lambda x, y: (tf.ensure_shape(x, layer_input), y))
+    return ds.batch(batch_size)
+
+
+def train_head_on_features(
+    model: keras.Model,
+    train_records: Sequence[Records] | Records,
+    val_records: Records,
+    preprocessor,
+    *,
+    layer: str,
+    augmented_copies: int,
+    batch_size: int,
+    cache_dir: str | Path,
+    seed: int,
+    fit_options: dict,
+    cache_key: str,
+) -> keras.callbacks.History:
+    """Freeze everything up to ``layer``, cache its outputs, train the rest of ``model``."""
+    from emozoo.training.loop import train
+
+    features = feature_model(model, layer)
+    cache_dir = Path(cache_dir)
+    train_x = compute_features(
+        features,
+        train_records,
+        preprocessor,
+        augmented_copies=augmented_copies,
+        seed=seed,
+        cache=cache_dir / f"{cache_key}_train_x{augmented_copies}.npy",
+    )
+    val_x = compute_features(
+        features, val_records, preprocessor, cache=cache_dir / f"{cache_key}_val.npy"
+    )
+    head = head_model(model, layer)
+    train_ds = feature_dataset(train_x, train_records.labels, batch_size, shuffle=True, seed=seed)
+    val_ds = feature_dataset(val_x, val_records.labels, 256, shuffle=False)
+    print(f"{model.name}: training {head.count_params():,} head parameters on cached {layer}")
+    return train(
+        head,
+        train_ds,
+        val_ds,
+        checkpoint_path=Path(fit_options["log_dir"]) / "head.weights.h5",
+        **fit_options,
+    )
