@@ -110,7 +110,7 @@ def encoder_shape(variables: dict[str, np.ndarray]) -> dict:
     )
     return {
         "num_layers": len(layers),
-        "num_heads": int(variables["encoder/num_heads"]),
+        "num_heads": int(np.asarray(variables["encoder/num_heads"]).reshape(-1)[0]),
         "hidden_dim": int(hidden),
         "intermediate_dim": int(variables["encoder/layer_0/ffn/linear_0/weight"].shape[0]),
         "num_mels": int(mels),

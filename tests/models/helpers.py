@@ -32,6 +32,16 @@ SMALL_MINILM = {
     "intermediate_dim": 16,
     "max_sequence_length": 16,
 }
+SMALL_WHISPER = {
+    "duration_s": 0.5,
+    "num_layers": 1,
+    "num_heads": 2,
+    "hidden_dim": 16,
+    "intermediate_dim": 32,
+    "num_mels": 16,
+    "max_frames": 32,
+    "embedding_dim": 8,
+}
 SMALL_ENCODERS = {"face": SMALL_FACE, "text": SMALL_TEXT, "audio": SMALL_AUDIO}
 SMALL_FUSION = {"model_dim": 16, "num_layers": 1, "num_heads": 2, "intermediate_dim": 32}
 
@@ -49,6 +59,7 @@ SMALL_CONFIGS = {
         "fusion": SMALL_FUSION,
     },
     "concat_fusion": {"encoders": SMALL_ENCODERS, "hidden_units": (16,)},
+    "audio_whisper": SMALL_WHISPER,
 }
 
 

@@ -45,6 +45,7 @@ def test_every_architecture_has_a_small_test_config():
         "concat_fusion",
         "text_minilm",
         "minilm_cnn_lstm_fusion",
+        "audio_whisper",
     }
 
 
