@@ -32,6 +32,7 @@ from emozoo.models.base import (
     transfer_weights,
 )
 from emozoo.models.face_cnn import build_face_cnn
+from emozoo.models.face_vgg import HorizontalFlip, build_face_vgg
 from emozoo.models.fusion import (
     build_cnn_lstm_fusion,
     build_concat_fusion,
@@ -54,6 +55,13 @@ from emozoo.models.layers import (
 )
 from emozoo.models.text_bilstm import build_text_bilstm
 from emozoo.models.text_minilm import ExactGeluBertBackbone, build_text_minilm
+from emozoo.models.text_mpnet import (
+    MPNetBackbone,
+    MPNetBlock,
+    MPNetPositionIds,
+    RelativePositionBias,
+    build_text_mpnet,
+)
 
 __all__ = [
     "AUDIO",
@@ -85,11 +93,18 @@ __all__ = [
     "build_cnn_lstm_fusion",
     "build_concat_fusion",
     "build_face_cnn",
+    "build_face_vgg",
+    "HorizontalFlip",
     "build_fusion_transformer",
     "build_late_fusion",
     "build_minilm_cnn_lstm_fusion",
     "build_text_bilstm",
     "build_text_minilm",
+    "build_text_mpnet",
+    "MPNetBackbone",
+    "MPNetBlock",
+    "MPNetPositionIds",
+    "RelativePositionBias",
     "embedding_model",
     "get_architecture",
     "get_labels",

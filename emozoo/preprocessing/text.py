@@ -60,6 +60,7 @@ class TextPreprocessor:
         start_token: str | None = None,
         end_token: str | None = None,
         truncation_side: str = "right",
+        padding_token: str = "[PAD]",
         **_ignored,
     ):
         import keras_hub
@@ -91,9 +92,9 @@ class TextPreprocessor:
         if self._packed:
             ids = {t: self._special_id(t) for t in specials}
             padding = self.tokenizer.id_to_token(0)
-            if padding != "[PAD]":
+            if padding != padding_token:
                 raise ValueError(
-                    f"{self.vocabulary}: id 0 must be [PAD] (the padding the model masks), "
+                    f"{self.vocabulary}: id 0 must be {padding_token} (the padding the model masks), "
                     f"found {padding!r}"
                 )
             self.packer = keras_hub.layers.StartEndPacker(

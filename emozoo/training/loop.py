@@ -10,6 +10,7 @@ import keras
 import tensorflow as tf
 
 from emozoo.models import get_labels
+from emozoo.training.callbacks import BEST_WEIGHTS, RunCheckpoint, read_state
 
 
 def one_hot_labels(ds: tf.data.Dataset, num_classes: int) -> tf.data.Dataset:
@@ -71,6 +72,7 @@ def train(
     label_smoothing: float = 0.0,
     alignment: Mapping[str, float] | None = None,
     verbose: int | str = "auto",
+    resume: bool = False,
 ) -> keras.callbacks.History:
     """Train ``model`` and leave it holding its best weights on ``val_ds`` (val accuracy).
 
@@ -79,6 +81,11 @@ def train(
     ``history.csv``. ``alignment={"weight": w, "temperature": t}`` adds the cross-modal
     :class:`~emozoo.training.alignment.SupervisedContrastiveAlignment` loss (weight ``w``)
     to a Transformer fusion model built over identity encoders.
+
+    ``resume=True`` checkpoints weights and optimizer state after every epoch into the
+    folder of ``checkpoint_path`` (:class:`~emozoo.training.callbacks.RunCheckpoint`) and,
+    when that folder already holds an interrupted run of the same settings, continues it
+    from its last complete epoch.
     """
     num_classes = len(get_labels(model))
     train_ds = one_hot_labels(train_ds, num_classes)
@@ -118,25 +125,56 @@ def train(
         train_ds, val_ds = train_ds.map(targets), val_ds.map(targets)
     checkpoint_path = Path(checkpoint_path)
     checkpoint_path.parent.mkdir(parents=True, exist_ok=True)
-    callbacks = [
-        keras.callbacks.ModelCheckpoint(
+    if resume:
+        if checkpoint_path.name != BEST_WEIGHTS:
+            raise ValueError(
+                f"resume=True keeps the best weights in {BEST_WEIGHTS}, not {checkpoint_path.name}"
+            )
+        fingerprint = {
+            "model": model.name,
+            "params": int(model.count_params()),
+            "epochs": epochs,
+            "steps_per_epoch": steps_per_epoch,
+            "learning_rate": learning_rate,
+            "weight_decay": weight_decay,
+            "label_smoothing": label_smoothing,
+        }
+        state = read_state(checkpoint_path.parent)
+        if state is not None and state.get("fingerprint") != fingerprint:
+            raise ValueError(
+                f"{checkpoint_path.parent} holds checkpoints of another run "
+                f"({state.get('fingerprint')}); this run is {fingerprint}. Delete the folder "
+                "or choose another one."
+            )
+        saver = RunCheckpoint(
+            checkpoint_path.parent, fingerprint=fingerprint, state=state, monitor=monitor
+        )
+    else:
+        saver = keras.callbacks.ModelCheckpoint(
             checkpoint_path,
             monitor=monitor,
             mode="max",
             save_best_only=True,
             save_weights_only=True,
         )
-    ]
+    callbacks = [saver]
     if log_dir is not None:
         log_dir = Path(log_dir)
         log_dir.mkdir(parents=True, exist_ok=True)
         callbacks += [
             keras.callbacks.TensorBoard(str(log_dir)),
-            keras.callbacks.CSVLogger(str(log_dir / "history.csv")),
+            keras.callbacks.CSVLogger(str(log_dir / "history.csv"), append=resume),
         ]
-    history = fitted.fit(
-        train_ds, validation_data=val_ds, epochs=epochs, callbacks=callbacks, verbose=verbose
-    )
+    done = saver.epochs_done if resume else 0
+    history = keras.callbacks.History()
+    if done < epochs:
+        history = fitted.fit(
+            train_ds, validation_data=val_ds, epochs=epochs, callbacks=callbacks, verbose=verbose
+        )
+    if resume:  # the whole run's history, not only the epochs of this process
+        history.history = {key: list(values) for key, values in saver.history.items()}
+    if fitted.optimizer is not None and not fitted.optimizer.built:
+        fitted.optimizer.build(fitted.trainable_variables)  # the file holds its state too
     # The wrapper shares its weights with ``model``, so this restores both.
     fitted.load_weights(checkpoint_path)
     if monitor != "val_accuracy":

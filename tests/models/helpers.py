@@ -42,6 +42,16 @@ SMALL_WHISPER = {
     "max_frames": 32,
     "embedding_dim": 8,
 }
+SMALL_FACE_VGG = {"image_size": 32, "widths": (8, 16), "dropout": 0.1}
+SMALL_MPNET = {
+    "vocabulary_size": 50,
+    "sequence_length": 12,
+    "num_layers": 2,
+    "num_heads": 2,
+    "hidden_dim": 8,
+    "intermediate_dim": 16,
+    "max_positions": 16,
+}
 SMALL_ENCODERS = {"face": SMALL_FACE, "text": SMALL_TEXT, "audio": SMALL_AUDIO}
 SMALL_FUSION = {"model_dim": 16, "num_layers": 1, "num_heads": 2, "intermediate_dim": 32}
 
@@ -60,6 +70,8 @@ SMALL_CONFIGS = {
     },
     "concat_fusion": {"encoders": SMALL_ENCODERS, "hidden_units": (16,)},
     "audio_whisper": SMALL_WHISPER,
+    "face_vgg": SMALL_FACE_VGG,
+    "text_mpnet": SMALL_MPNET,
 }
 
 

@@ -46,6 +46,8 @@ def test_every_architecture_has_a_small_test_config():
         "text_minilm",
         "minilm_cnn_lstm_fusion",
         "audio_whisper",
+        "face_vgg",
+        "text_mpnet",
     }
 
 
@@ -59,6 +61,8 @@ def test_default_shapes_and_labels(name):
         "face_cnn": {"face": ((48, 48, 1), "float32")},
         "text_bilstm": {"text": ((64,), "int32")},
         "text_minilm": {"text": ((64,), "int32")},
+        "text_mpnet": {"text": ((64,), "int32")},
+        "face_vgg": {"face": ((48, 48, 1), "float32")},
         "audio_lstm": {"audio": ((48000,), "float32")},
     }
     if name in expected:
