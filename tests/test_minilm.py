@@ -7,7 +7,7 @@ with the reason where it cannot be had.
 
 from __future__ import annotations
 
-import importlib.util
+import importlib
 import json
 import os
 from pathlib import Path
@@ -23,13 +23,6 @@ from emozoo.preprocessing.text import TextPreprocessor
 from emozoo.registry.weights import cast_weights_file
 
 REFERENCE = PROJECT_ROOT / "tests" / "fixtures" / "minilm_reference.json"
-
-
-def _tool(name: str):
-    spec = importlib.util.spec_from_file_location(name, PROJECT_ROOT / "tools" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="module")
@@ -188,7 +181,7 @@ def test_cast_weights_file_bad_input(tmp_path):
 @pytest.fixture(scope="module")
 def convert_minilm():
     pytest.importorskip("safetensors", reason="the conversion needs safetensors (emozoo[convert])")
-    return _tool("convert_minilm")
+    return importlib.import_module("emozoo.convert.minilm")
 
 
 @pytest.fixture(scope="module")
@@ -284,7 +277,9 @@ def test_lora_adapters_are_merged_into_shipped_weights(tmp_path):
         w.assign(rng.normal(0, 0.5, w.shape).astype("float32"))
     ids = rng.integers(1, 50, size=(3, 12)).astype("int32")
     expected = model.predict({"text": ids}, verbose=0)
-    path = _tool("pretrain").save_shipped_weights(model, tmp_path / "m.weights.h5", None)
+    path = importlib.import_module("emozoo.training.pretrain").save_shipped_weights(
+        model, tmp_path / "m.weights.h5", None
+    )
     plain = build_text_minilm(intermediate_dim=16, sequence_length=12, **small)
     plain.load_weights(path)
     assert not any("lora" in w.path for w in plain.weights)

@@ -15,20 +15,29 @@ SETUP_CFG = PROJECT_ROOT / "setup.cfg"
 
 
 def _declared_packages() -> set[str]:
+    from setuptools import find_packages
+
     config = configparser.ConfigParser()
     config.read(SETUP_CFG)
-    return {p.strip() for p in config["options"]["packages"].split() if p.strip()}
+    assert config["options"]["packages"].strip() == "find:"
+    include = config["options.packages.find"]["include"].replace(",", " ").split()
+    return set(find_packages(str(PROJECT_ROOT), include=include))
 
 
 def test_every_subpackage_is_declared():
-    found = {"emozoo.zoo_configs"}
+    found = set()
     for init in (PROJECT_ROOT / "emozoo").rglob("__init__.py"):
         found.add(".".join(init.parent.relative_to(PROJECT_ROOT).parts))
     assert found == _declared_packages()
+    config = configparser.ConfigParser()
+    config.read(SETUP_CFG)
+    assert "models/*/*.json" in config["options.package_data"]["emozoo"]
 
 
-def test_zoo_configs_are_installed_and_valid():
-    files = [p for p in resources.files("emozoo.zoo_configs").iterdir() if p.name.endswith(".json")]
+def test_model_cards_are_installed_and_valid():
+    models = resources.files("emozoo") / "models"
+    files = [card for family in models.iterdir() if family.is_dir() for card in family.iterdir()]
+    files = [p for p in files if p.name.endswith(".json")]
     assert {p.name.removesuffix(".json") for p in files} == set(emozoo.list_models())
     for path in files:
         data = json.loads(path.read_text())
@@ -51,7 +60,7 @@ def test_data_dir_follows_the_environment(monkeypatch, tmp_path):
 
 
 def test_models_layer_imports_no_upper_layer():
-    for module in (PROJECT_ROOT / "emozoo" / "models").glob("*.py"):
+    for module in (PROJECT_ROOT / "emozoo" / "models").rglob("*.py"):
         source = module.read_text()
         for layer in (
             "emozoo.registry",

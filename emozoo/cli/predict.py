@@ -1,6 +1,6 @@
 """``emozoo predict``, ``emozoo video`` and ``emozoo demo``: recognition on raw files.
 
-emozoo predict [--image PATH] [--text TEXT] [--audio PATH] [--no-detect] [--json]
+emozoo predict [--image PATH] [--text TEXT | --text-file PATH] [--audio PATH] [--no-detect] [--json]
                [--plot PNG] [--saliency PNG] [--model NAME]
 emozoo video PATH [--every S] [--out PNG] [--csv PATH] [--json] [--no-audio]
 emozoo demo [--out PNG] [--saliency PNG] [--model NAME]
@@ -21,13 +21,58 @@ def _recognizer(args, **kwargs):
     return EmotionRecognizer(args.model, weights=args.weights, **kwargs)
 
 
+def _utf8_text(text: str, where: str) -> str:
+    """``text`` as given on the command line; an error naming ``where`` if its bytes were
+    not UTF-8 (Python keeps such bytes as lone surrogates)."""
+    for i, char in enumerate(text):
+        if 0xDC80 <= ord(char) <= 0xDCFF:
+            raise ValueError(
+                f"{where} is not valid UTF-8 (byte 0x{ord(char) - 0xDC00:02x} at character {i}); "
+                "re-encode it as UTF-8"
+            )
+    return text
+
+
+def _read_text_file(path: str) -> str:
+    """The text of ``path`` (``-``: standard input), strictly UTF-8."""
+    import sys
+    from pathlib import Path
+
+    if path == "-":
+        raw, where = sys.stdin.buffer.read(), "standard input"
+    else:
+        file = Path(path).expanduser()
+        if not file.is_file():
+            raise FileNotFoundError(f"--text-file {path}: no such file")
+        raw, where = file.read_bytes(), f"--text-file {path}"
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ValueError(
+            f"{where} is not valid UTF-8 (byte 0x{raw[error.start]:02x} at offset {error.start}); "
+            "re-encode it as UTF-8"
+        ) from None
+
+
+def predict_text_argument(args) -> str | None:
+    """The text of ``--text TEXT``, ``--text -`` (standard input) or ``--text-file PATH``."""
+    if args.text is not None and args.text_file is not None:
+        raise ValueError("give --text or --text-file, not both")
+    if args.text_file is not None:
+        return _read_text_file(args.text_file)
+    if args.text == "-":
+        return _read_text_file("-")
+    return None if args.text is None else _utf8_text(args.text, "--text")
+
+
 def _cmd_predict(args) -> int:
-    if args.image is None and args.text is None and args.audio is None:
-        raise ValueError("give at least one of --image, --text, --audio")
+    text = predict_text_argument(args)
+    if args.image is None and text is None and args.audio is None:
+        raise ValueError("give at least one of --image, --text (or --text-file), --audio")
     rec = _recognizer(args, max_faces=args.max_faces)
     result = rec.predict(
         image=args.image,
-        text=args.text,
+        text=text,
         audio=args.audio,
         detect_faces=not args.no_detect,
         saliency=args.saliency is not None,
@@ -127,7 +172,10 @@ def register(commands) -> None:
         "predict", help="emotion of a photo, a text and/or an audio file (any subset)"
     )
     p.add_argument("--image", help="photo (faces are detected) or face crop (--no-detect)")
-    p.add_argument("--text", help="what was said or written")
+    p.add_argument("--text", help="what was said or written ('-' reads standard input)")
+    p.add_argument(
+        "--text-file", metavar="PATH", help="read the text from a UTF-8 file ('-': standard input)"
+    )
     p.add_argument("--audio", help="speech recording: WAV, FLAC or OGG, any rate and channels")
     p.add_argument("--no-detect", action="store_true", help="the image is already a face crop")
     p.add_argument("--max-faces", type=int, default=None, help="keep the N largest faces")

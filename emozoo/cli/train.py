@@ -137,8 +137,53 @@ def _cmd_train(args) -> int:
     return 0
 
 
+def run_pretrain(args) -> int:
+    from emozoo.training.pretrain import pretrain_all  # lazy: TensorFlow start-up
+
+    return pretrain_all(args)
+
+
 def register(commands) -> None:
-    """Add ``train`` to the ``emozoo`` sub-command parser."""
+    """Add ``train`` and ``pretrain`` to the ``emozoo`` sub-command parser."""
+    parser = commands.add_parser(
+        "pretrain",
+        help="train a built-in model from its card's recipe and ship the weights",
+        description=(
+            "Train a built-in model from its card's recipe (data, epochs, optimiser), keep "
+            "the best validation epoch, evaluate it once on the recipe's test sets and "
+            "write its weights card (tools/pretrain.py is the same command)."
+        ),
+    )
+    parser.add_argument(
+        "names", nargs="+", help="registered model name(s), trained one after the other"
+    )
+    parser.add_argument("--epochs", type=int, default=None, help="override the recipe's epochs")
+    parser.add_argument(
+        "--log-dir", type=Path, default=None, help="TensorBoard logs (default runs/<name>)"
+    )
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--repack",
+        action="store_true",
+        help="no training: re-save the shipped weights without optimizer state and refresh the card's hash and size",
+    )
+    parser.add_argument(
+        "--verbose", type=int, default=2, help="Keras fit verbosity (1 = progress bar)"
+    )
+    parser.add_argument(
+        "--lora-rank", type=int, default=None, help="override the recipe's lora_rank (0 = off)"
+    )
+    parser.add_argument(
+        "--learning-rate", type=float, default=None, help="override the recipe's learning rate"
+    )
+    parser.add_argument(
+        "--out-dir",
+        type=Path,
+        default=None,
+        help="experiment: write weights, card and reports here; leave the card alone",
+    )
+    parser.set_defaults(run=run_pretrain)
+
     parser = commands.add_parser(
         "train",
         help="fine-tune a registered model on a manifest and register the result",

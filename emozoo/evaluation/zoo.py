@@ -80,12 +80,45 @@ def evaluate_registered(
                 keep = [t.name for t in evaluated.inputs]
                 ds = ds.map(lambda x, y, keep=keep: ({k: x[k] for k in keep}, y))
         else:
-            ds = make_dataset(records_for(specs, root), preprocessor, batch_size=256, shuffle=False)
+            specs, condition = _split_condition(specs)
+            records = records_for(specs, root)
+            if condition is None:
+                ds = make_dataset(records, preprocessor, batch_size=256, shuffle=False)
+            else:
+                ds = _conditioned_dataset(records, preprocessor, condition)
         report = evaluate(evaluated, ds, name=f"{evaluated_name} on {set_name}")
         reports[set_name] = report
         if out_dir is not None:
             report.save(out_dir, report_stem(set_name))
     return reports
+
+
+def _split_condition(specs: list) -> tuple[list, str | None]:
+    """``(specs without "condition", the condition)``: one condition per set."""
+    found, plain = set(), []
+    for spec in specs:
+        source, split, *rest = spec
+        kwargs = dict(rest[0]) if rest else {}
+        if "condition" in kwargs:
+            found.add(kwargs.pop("condition"))
+        plain.append([source, split, kwargs] if kwargs else [source, split])
+    if len(found) > 1:
+        raise ValueError(f"one condition per evaluation set, got {sorted(found)}")
+    return plain, found.pop() if found else None
+
+
+def _conditioned_dataset(records, preprocessor, condition: str):
+    """Test clips under a recording condition (:mod:`emozoo.evaluation.conditions`)."""
+    import tensorflow as tf
+
+    from emozoo.evaluation.conditions import apply_condition
+
+    inputs = preprocessor.for_modality(records.modality)
+    if not hasattr(inputs, "sample_rate"):
+        raise ValueError(f"recording conditions apply to audio, not to {records!r}")
+    clips = apply_condition(condition, inputs.from_items(records.items), inputs.sample_rate)
+    features = {records.modality: clips}
+    return tf.data.Dataset.from_tensor_slices((features, records.labels.astype("int32"))).batch(256)
 
 
 def _pair_split(split: str, preprocessor, cache: dict, root=None):
@@ -119,6 +152,7 @@ def _pairs_for_evaluation(spec: dict, preprocessor, cache: dict, root=None):
 
 def _retrieval_report(model, spec: dict, preprocessor, cache: dict, root=None) -> RetrievalReport:
     """Query -> gallery retrieval between the distinct items of a pair split."""
+    from emozoo.data.pairs import bank_inputs
     from emozoo.models import modality_token_encoder
 
     pairs, sources, banks = _pair_split(spec["retrieval"], preprocessor, cache, root)
@@ -126,9 +160,7 @@ def _retrieval_report(model, spec: dict, preprocessor, cache: dict, root=None) -
     for modality in (spec["query"], spec["gallery"]):
         used = getattr(pairs, modality)
         index = np.unique(used[used >= 0])
-        items = banks[modality][index]
-        if modality == "face":
-            items = items[..., None].astype(np.float32)
+        items = bank_inputs(banks, modality, index)
         encoder = modality_token_encoder(model, modality)
         embedded += [
             np.asarray(encoder.predict(items, batch_size=256, verbose=0)),

@@ -11,9 +11,11 @@ import math
 import keras
 from keras import ops
 
+from emozoo.models.layers import ClipLogMelSpectrogram
 
-class SlicedMelSpectrogram(keras.layers.MelSpectrogram):
-    """``keras.layers.MelSpectrogram`` with the STFT framing done by slicing.
+
+class SlicedMelSpectrogram(ClipLogMelSpectrogram):
+    """The per-clip ``keras.layers.MelSpectrogram`` with the STFT framing done by slicing.
 
     Keras frames the padded waveform with ``tf.signal.frame``, which TFLite runs as a
     ``GATHER`` of ``frames x fft_length`` indices (about 0.5 ms for 3 s of 16 kHz audio
@@ -179,7 +181,7 @@ def lite_replacement(layer, quantize: str | None = None):
     Recurrent layers are replaced only for ``int8`` (the formats that keep a while loop
     need no unrolling).
     """
-    if type(layer) is keras.layers.MelSpectrogram:
+    if type(layer) in (keras.layers.MelSpectrogram, ClipLogMelSpectrogram):
         config = {**layer.get_config(), "float_projection": quantize == "dynamic"}
         return SlicedMelSpectrogram.from_config(config)
     if quantize != "int8":

@@ -15,6 +15,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+from emozoo.preprocessing import modality_preprocessor
+from emozoo.preprocessing.text import vocabulary_path
+
 #: Name of the JSON metadata entry (TFLite) and file stem (SavedModel ``assets.extra``).
 METADATA_ENTRY = "emozoo_metadata"
 #: Name of the TFLite metadata entry holding the text vocabulary.
@@ -23,21 +26,10 @@ VOCABULARY_ENTRY = "emozoo_vocabulary"
 EXTRA_ASSETS = "assets.extra"
 SCHEMA_VERSION = 1
 
-_INPUT_NOTES = {
-    "face": "float32 grayscale crop, raw pixel values 0-255 (the scaling is inside the model)",
-    "text": "int32 WordPiece token ids, lowercased and accent-stripped, truncated or "
-    "post-padded with 0 to the sequence length",
-    "audio": "float32 mono waveform in [-1, 1] at the sample rate, cropped or zero-padded "
-    "at the end to the duration (the log-mel front end is inside the model)",
-}
 
-
-def _vocabulary_file(preprocessing: dict) -> Path | None:
-    if "text" not in preprocessing:
-        return None
-    from emozoo.preprocessing.text import vocabulary_path
-
-    return vocabulary_path(preprocessing["text"]["vocabulary"])
+def _vocabulary_params(preprocessing: dict) -> dict | None:
+    """The preprocessing block that names a vocabulary (a text input's), if any."""
+    return next((p for p in preprocessing.values() if "vocabulary" in p), None)
 
 
 def build_metadata(
@@ -51,18 +43,17 @@ def build_metadata(
 
     preprocessing = json.loads(json.dumps(source.preprocessing))  # a plain copy
     for modality, params in preprocessing.items():
-        params["input"] = _INPUT_NOTES[modality]
-        if modality == "audio":
-            params["num_samples"] = int(round(params["sample_rate"] * params["duration_s"]))
-    vocabulary = _vocabulary_file(source.preprocessing)
-    if vocabulary is not None:
-        data = vocabulary.read_bytes()
-        preprocessing["text"].update(
-            vocabulary=vocabulary.name,
-            vocabulary_size=sum(1 for line in data.decode("utf-8").splitlines() if line),
-            vocabulary_sha256=hashlib.sha256(data).hexdigest(),
-            padding_id=0,
-        )
+        inputs = modality_preprocessor(modality, source.preprocessing[modality])
+        params["input"] = inputs.input_note
+        params.update(inputs.metadata())
+        for name, path in inputs.asset_files().items():
+            data = path.read_bytes()
+            params.update(
+                vocabulary=name,
+                vocabulary_size=sum(1 for line in data.decode("utf-8").splitlines() if line),
+                vocabulary_sha256=hashlib.sha256(data).hexdigest(),
+                padding_id=0,
+            )
     presence = [s["name"] for s in input_specs if s["name"].endswith("_present")]
     if presence:
         preprocessing["presence"] = {
@@ -100,10 +91,8 @@ def build_metadata(
 def tflite_entries(metadata: dict) -> dict[str, bytes]:
     """The flatbuffer metadata entries carrying ``metadata`` (and the vocabulary)."""
     entries = {METADATA_ENTRY: json.dumps(metadata, indent=1).encode("utf-8")}
-    text = metadata["preprocessing"].get("text")
+    text = _vocabulary_params(metadata["preprocessing"])
     if text:
-        from emozoo.preprocessing.text import vocabulary_path
-
         entries[VOCABULARY_ENTRY] = vocabulary_path(text["vocabulary"]).read_bytes()
     return entries
 
@@ -113,10 +102,8 @@ def write_saved_model_extras(directory: Path, metadata: dict) -> None:
     extra = Path(directory) / EXTRA_ASSETS
     extra.mkdir(parents=True, exist_ok=True)
     (extra / f"{METADATA_ENTRY}.json").write_text(json.dumps(metadata, indent=1) + "\n")
-    text = metadata["preprocessing"].get("text")
+    text = _vocabulary_params(metadata["preprocessing"])
     if text:
-        from emozoo.preprocessing.text import vocabulary_path
-
         (extra / text["vocabulary"]).write_bytes(vocabulary_path(text["vocabulary"]).read_bytes())
 
 
@@ -172,7 +159,7 @@ def read_vocabulary(path: str | Path) -> list[str] | None:
     ['[PAD]', '[CLS]']
     """
     path = Path(path).expanduser()
-    text = read_metadata(path)["preprocessing"].get("text")
+    text = _vocabulary_params(read_metadata(path)["preprocessing"])
     if not text:
         return None
     if path.is_dir():

@@ -3,7 +3,8 @@
 The converter calibrates the model on the representative dataset, then every operator
 is quantized to int8 except:
 
-- the layers named by :func:`float_layers`: the log-mel front end (power spectra span
+- the layers named by :func:`float_layers` (each family's spec names its kinds): the
+  log-mel front end (power spectra span
   ten orders of magnitude; 8 bits of them are noise), attention pooling (soft-max
   weights over up to 64 steps lose too much at 1/256 steps) and Transformer blocks
   (layer normalisation and attention); measured on the pretrained models, each of
@@ -22,6 +23,8 @@ from __future__ import annotations
 
 import re
 
+from emozoo.models.family import int8_float_layer_kinds
+
 #: Calibrated ranges wider than this (in absolute value) are not quantized.
 HUGE_RANGE = 1e4
 #: Calibrated ranges narrower than this are empty.
@@ -29,20 +32,9 @@ EMPTY_RANGE = 1e-6
 
 
 def float_layers(model) -> list[str]:
-    """Names of the layers (at any depth) that stay float32 in an int8 export."""
-    import keras
-    import keras_hub
-
-    from emozoo.models.layers import AttentionPooling
-
-    kinds = (
-        keras.layers.MelSpectrogram,
-        keras.layers.STFTSpectrogram,
-        keras.layers.LayerNormalization,
-        keras.layers.MultiHeadAttention,
-        keras_hub.layers.TransformerEncoder,
-        AttentionPooling,
-    )
+    """Names of the layers (at any depth) that stay float32 in an int8 export: those of
+    the classes some model family's spec names (``FamilySpec.export.float_layers``)."""
+    kinds = int8_float_layer_kinds()
     return sorted(
         {
             layer.name

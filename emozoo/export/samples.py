@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import keras
 import numpy as np
 
 from emozoo.registry.entry import MODALITY_NAMES
@@ -99,33 +100,6 @@ def as_samples(data, model, what: str) -> Samples:
     return Samples(checked, samples.labels, samples.label_names, samples.description)
 
 
-def _embedding_sizes(model) -> list[int]:
-    import keras
-
-    return [
-        layer.input_dim
-        for layer in model._flatten_layers(include_self=False, recursive=True)
-        if isinstance(layer, keras.layers.Embedding)
-    ]
-
-
-def _check_compatible(source, modalities) -> None:
-    from emozoo.preprocessing.text import vocabulary_size
-
-    params = source.preprocessing
-    if "face" in modalities and params["face"]["color"] != "grayscale":
-        raise ValueError("The shared face data is grayscale; the model takes colour faces")
-    if "text" in modalities:
-        needed = vocabulary_size(params["text"]["vocabulary"])
-        # The largest embedding is the token table (BERT also has a 2-row segment one).
-        sizes = _embedding_sizes(source.model)
-        if sizes and max(sizes) < needed:
-            raise ValueError(
-                f"{source.name}'s token embedding has {max(sizes)} rows, fewer than the "
-                f"{needed} tokens of its vocabulary: real texts do not fit it"
-            )
-
-
 def _preprocessor(source):
     from emozoo.preprocessing import Preprocessor
 
@@ -133,20 +107,15 @@ def _preprocessor(source):
     return Preprocessor(modalities, source.preprocessing, source.labels)
 
 
+def _take(items, index):
+    """``items[index]`` of an array or a list."""
+    return items[index] if isinstance(items, np.ndarray) else [items[i] for i in index]
+
+
 def _pick(count: int, n: int | None, seed: int) -> np.ndarray:
     if n is None or n >= count:
         return np.arange(count)
     return np.sort(np.random.default_rng(seed).choice(count, size=n, replace=False))
-
-
-def _clips(paths, preprocessor) -> np.ndarray:
-    from emozoo.data.audio_io import load_clip
-
-    audio = preprocessor.audio
-    out = np.zeros((len(paths), audio.num_samples), np.float32)
-    for i, path in enumerate(paths):
-        out[i] = load_clip(path, audio.sample_rate, audio.num_samples)
-    return out
 
 
 def real_samples(source, split: str, n: int | None = None, seed: int = 0, root=None) -> Samples:
@@ -174,8 +143,9 @@ def real_samples(source, split: str, n: int | None = None, seed: int = 0, root=N
     modalities = [m for m in MODALITY_NAMES if m in names]
     if not modalities:
         raise ValueError(f"{source.name} takes no face, text or audio input; no data fits it")
-    _check_compatible(source, modalities)
     pre = _preprocessor(source)
+    for modality in modalities:
+        pre.for_modality(modality).check_fits(source.model)
     fused = any(name.endswith("_present") for name in names)
     if fused:
         if set(modalities) != set(MODALITY_NAMES):
@@ -192,12 +162,7 @@ def real_samples(source, split: str, n: int | None = None, seed: int = 0, root=N
             value = np.zeros((len(idx), *shape), dtype)
             chosen = rows[present]
             if len(chosen):
-                if m == "face":
-                    value[present] = pre.face(items[chosen])
-                elif m == "text":
-                    value[present] = pre.text([items[i] for i in chosen])
-                else:
-                    value[present] = _clips([items[i] for i in chosen], pre)
+                value[present] = pre.for_modality(m).from_items(_take(items, chosen))
             inputs[m] = value
             inputs[f"{m}_present"] = present.astype(np.float32)[:, None]
         labels, label_names = pairs.labels[idx], pairs.label_names
@@ -208,14 +173,7 @@ def real_samples(source, split: str, n: int | None = None, seed: int = 0, root=N
             [load_source(name, s, root=root) for name, s in PAIR_SOURCES[split][modality]]
         )
         idx = _pick(len(records), n, seed)
-        items = records.items
-        if modality == "face":
-            value = pre.face(items[idx])
-        elif modality == "text":
-            value = pre.text([items[i] for i in idx])
-        else:
-            value = _clips([items[i] for i in idx], pre)
-        inputs = {modality: value}
+        inputs = {modality: pre.for_modality(modality).from_items(_take(records.items, idx))}
         labels, label_names = records.labels[idx], records.label_names
         parts = "+".join(f"{name}/{s}" for name, s in PAIR_SOURCES[split][modality])
         description = f"{parts} ({len(idx)} of {len(records)}, seed {seed})"
@@ -241,25 +199,19 @@ def synthetic_samples(source, n: int, seed: int = 0, drop_modalities: bool = Fal
         raise ValueError(f"n must be at least 1, got {n}")
     rng = np.random.default_rng(seed)
     inputs: dict[str, np.ndarray] = {}
-    embedding = min(_embedding_sizes(source.model) or [2])
+    rows = [
+        layer.input_dim
+        for layer in source.model._flatten_layers(include_self=False, recursive=True)
+        if isinstance(layer, keras.layers.Embedding)
+    ]
+    pre = _preprocessor(source)
     for tensor in source.model.inputs:
         name, shape, dtype = tensor.name, tuple(tensor.shape[1:]), str(tensor.dtype)
         if name.endswith("_present"):
             inputs[name] = np.ones((n, *shape), np.float32)
-        elif "int" in dtype:
-            ids = rng.integers(1, max(2, embedding), size=(n, *shape))
-            lengths = rng.integers(1, shape[-1] + 1, size=n)
-            ids[np.arange(shape[-1])[None, :] >= lengths[:, None]] = 0
-            inputs[name] = ids.astype(dtype)
-        elif name == "face":
-            inputs[name] = rng.integers(0, 256, size=(n, *shape)).astype(dtype)
-        elif name == "audio":
-            rate = source.preprocessing.get("audio", {}).get("sample_rate", 16000)
-            t = np.arange(shape[-1]) / rate
-            tone = np.sin(2 * np.pi * rng.uniform(100, 1000, (n, 1)) * t[None])
-            noise = rng.normal(0, 1, (n, shape[-1]))
-            level = rng.uniform(0.02, 0.5, (n, 1))
-            inputs[name] = (level * (0.7 * tone + 0.3 * noise)).astype(dtype)
+        elif name in pre.modalities:
+            inputs[name] = pre.for_modality(name).synthetic(n, rng, token_rows=min(rows or [2]))
+            inputs[name] = inputs[name].astype(dtype).reshape(n, *shape)
         else:
             inputs[name] = rng.normal(0, 1, size=(n, *shape)).astype(dtype)
     present = [m for m in MODALITY_NAMES if f"{m}_present" in inputs]

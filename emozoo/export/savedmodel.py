@@ -14,6 +14,7 @@ import tempfile
 from pathlib import Path
 
 from emozoo.export import common
+from emozoo.export.launcher import export_in_tensorflow
 from emozoo.export.metadata import build_metadata, write_saved_model_extras
 from emozoo.export.parity import ParityError, as_tolerance, compare, report_path
 from emozoo.export.runtime import OUTPUT_NAME, SavedModelRunner, keras_predict
@@ -143,8 +144,6 @@ def to_saved_model(
     common.step(f"running the Keras model on {len(parity)} samples")
     reference = keras_predict(source.model, parity.inputs)
     if not common.on_tensorflow():
-        from emozoo.export.worker import export_in_tensorflow
-
         return export_in_tensorflow(
             "saved_model", source, path, parity=parity, reference=reference, tolerance=tolerance
         )

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from emozoo.preprocessing import MODALITY_PREPROCESSORS
 from emozoo.registry.entry import DEFAULT_PREPROCESSING, MODALITY_NAMES
 
 
@@ -69,15 +70,8 @@ def preprocessing_for(model, entry_preprocessing: dict | None = None) -> dict[st
             **copy.deepcopy(DEFAULT_PREPROCESSING[modality]),
             **copy.deepcopy((entry_preprocessing or {}).get(modality, {})),
         }
-        shape = shapes[modality]
-        if modality == "face":
-            merged["image_size"] = int(shape[0])
-            merged["color"] = "grayscale" if shape[-1] == 1 else "rgb"
-        elif modality == "text":
-            merged["sequence_length"] = int(shape[0])
-        else:
-            merged["duration_s"] = int(shape[0]) / float(merged["sample_rate"])
-        params[modality] = merged
+        inputs = MODALITY_PREPROCESSORS[modality]
+        params[modality] = inputs.params_from_input_shape(shapes[modality], merged)
     return params
 
 

@@ -24,10 +24,6 @@ way.
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
@@ -38,6 +34,7 @@ from emozoo.export.flatbuffer import (
     operator_counts,
     with_metadata,
 )
+from emozoo.export.launcher import ConverterError, export_in_tensorflow, run_worker
 from emozoo.export.metadata import build_metadata, tflite_entries
 from emozoo.export.parity import ParityError, as_tolerance, compare, report_path
 from emozoo.export.quantization import float_layers
@@ -51,10 +48,6 @@ QUANTIZE_MODES = (None, "float16", "dynamic", "int8")
 DEFAULT_CALIBRATION_SAMPLES = 200
 
 
-class ConverterError(RuntimeError):
-    """The TFLite converter failed or crashed; the message carries its last output."""
-
-
 def check_quantize(quantize) -> str | None:
     """Normalise ``quantize`` (``"none"`` and ``"float32"`` mean ``None``)."""
     if quantize in (None, "none", "float32"):
@@ -64,39 +57,6 @@ def check_quantize(quantize) -> str | None:
             f"quantize must be one of None, 'float16', 'dynamic', 'int8'; got {quantize!r}"
         )
     return quantize
-
-
-def _worker_env() -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(KERAS_BACKEND="tensorflow", CUDA_VISIBLE_DEVICES="", TF_CPP_MIN_LOG_LEVEL="3")
-    return env
-
-
-def _tail(text: str, lines: int = 25) -> str:
-    kept = [line for line in text.splitlines() if line.strip()]
-    return "\n".join(kept[-lines:])
-
-
-def run_worker(args: list[str], what: str, timeout: float) -> None:
-    """Run ``python -m emozoo.export.worker ARGS``; a crash, a time-out or an error is a
-    :class:`ConverterError` (or the worker's own error type) with a clear message."""
-    command = [sys.executable, "-m", "emozoo.export.worker", *args]
-    try:
-        done = subprocess.run(
-            command, capture_output=True, text=True, timeout=timeout, env=_worker_env()
-        )
-    except subprocess.TimeoutExpired:
-        raise ConverterError(f"{what} did not finish within {timeout:.0f} s") from None
-    if done.returncode == 0:
-        return
-    output = _tail(done.stderr + "\n" + done.stdout) or "(none)"
-    if done.returncode < 0:
-        try:
-            name = signal.Signals(-done.returncode).name
-        except ValueError:
-            name = f"signal {-done.returncode}"
-        raise ConverterError(f"{what} crashed ({name}). Last output:\n{output}")
-    raise ConverterError(f"{what} failed (exit {done.returncode}):\n{output}")
 
 
 def convert_saved_model(
@@ -327,8 +287,6 @@ def to_tflite(
         timeout=timeout,
     )
     if not common.on_tensorflow():
-        from emozoo.export.worker import export_in_tensorflow
-
         return export_in_tensorflow("tflite", source, path, **kwargs)
     return export_tflite(source, path, **kwargs)
 

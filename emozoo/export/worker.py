@@ -2,16 +2,15 @@
 
 ``convert``: run the TFLite converter on a SavedModel (a crash kills only this process).
 ``export``: reload a ``.keras`` file under the TensorFlow backend and export it (how a
-model trained on JAX is exported). :func:`export_in_tensorflow` is the calling side.
+model trained on JAX is exported). :mod:`emozoo.export.launcher` is the calling side;
+nothing imports this module.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import sys
-import tempfile
 from pathlib import Path
 
 
@@ -95,85 +94,6 @@ def _export(spec: dict) -> None:
             timeout=spec["timeout"],
         )
     Path(spec["result"]).write_text(json.dumps({"metadata": result.metadata}))
-
-
-def export_in_tensorflow(
-    fmt: str,
-    source,
-    path: Path,
-    *,
-    parity,
-    reference,
-    tolerance,
-    quantize=None,
-    representative=None,
-    timeout: float = 1800,
-):
-    """Export ``source`` from a TensorFlow-backend subprocess (the current backend is not
-    TensorFlow, e.g. a model trained on JAX). Parity is checked against the outputs of
-    the model as it is in this process (``reference``)."""
-    import numpy as np
-
-    from emozoo.export import common
-    from emozoo.export.parity import ParityError, ParityReport, report_path
-    from emozoo.export.tflite import ConverterError, run_worker
-
-    with tempfile.TemporaryDirectory(prefix=".emozoo-export-", dir=path.parent) as tmp:
-        tmp = Path(tmp)
-        source.model.save(tmp / "model.keras")
-        common.save_samples(parity, tmp / "parity.npz")
-        np.save(tmp / "reference.npy", reference)
-        if representative is not None:
-            common.save_samples(representative, tmp / "representative.npz")
-        spec = {
-            "format": fmt,
-            "model": str(tmp / "model.keras"),
-            "name": source.name,
-            "labels": list(source.labels),
-            "preprocessing": source.preprocessing,
-            "origin": f"{source.origin} (reloaded under TensorFlow from a .keras file)",
-            "path": str(path),
-            "quantize": quantize,
-            "tolerance": dataclasses.asdict(tolerance),
-            "parity": str(tmp / "parity.npz"),
-            "parity_description": parity.description,
-            "parity_label_names": list(parity.label_names or []),
-            "reference": str(tmp / "reference.npy"),
-            "representative": str(tmp / "representative.npz") if representative else None,
-            "representative_description": representative.description if representative else None,
-            "timeout": timeout,
-            "result": str(tmp / "result.json"),
-        }
-        (tmp / "spec.json").write_text(json.dumps(spec))
-        what = f"The {fmt} export of {source.name} under the TensorFlow backend"
-        try:
-            run_worker(["export", str(tmp / "spec.json")], what, timeout + 600)
-        except ConverterError:
-            result = tmp / "result.json"
-            if not result.is_file():
-                raise
-            failure = json.loads(result.read_text())
-            kinds = {
-                "ParityError": ParityError,
-                "ConverterError": ConverterError,
-                "ValueError": ValueError,
-                "FileNotFoundError": FileNotFoundError,
-            }
-            raise kinds.get(failure["error"], RuntimeError)(failure["message"]) from None
-        metadata = json.loads((tmp / "result.json").read_text())["metadata"]
-    parity_report = ParityReport(**json.loads(report_path(path).read_text()))
-    extra = parity_report.extra
-    return common.ExportResult(
-        path=path,
-        format=fmt,
-        quantize=quantize,
-        size_bytes=common.folder_size(path),
-        metadata=metadata,
-        parity=parity_report,
-        report_path=report_path(path),
-        operators=extra.get("operators"),
-        float_operators=extra.get("float_operators"),
-    )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -17,6 +17,7 @@ the same interface. Works on the TensorFlow and JAX backends.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
@@ -68,6 +69,7 @@ class ModelRunner:
         self._backend = keras.backend.backend()
         self._pad = self._backend == "jax"
         self._functions: dict[int, Callable] = {}
+        self._functions_lock = threading.Lock()
         self._presence_name = presence_input_name
         self.encoders: dict[str, keras.Model] = {}
         self.head = None
@@ -114,6 +116,12 @@ class ModelRunner:
         about it); other backends use ``predict_on_batch`` on padded batches.
         """
         key = id(network)
+        if key in self._functions:
+            return self._functions[key]
+        with self._functions_lock:  # traced once even when threads ask at the same time
+            return self._build_function(key, network)
+
+    def _build_function(self, key: int, network) -> Callable:
         if key not in self._functions:
             if self._backend == "tensorflow":
                 import tensorflow as tf
@@ -185,7 +193,7 @@ class ModelRunner:
             elif self.split:
                 inputs[m] = np.zeros((n, self._dims[m]), np.float32)
             else:
-                inputs[m] = self.preprocessor._zeros(m, n)
+                inputs[m] = self.preprocessor.for_modality(m).zeros(n)
             inputs[self._presence_name(m)] = np.full((n, 1), float(m in present), np.float32)
         network = self.head if self.split else self.model
         return self._run(self._function(network), inputs, n)

@@ -11,6 +11,7 @@ itself matches the crops the face models were trained on.
 from __future__ import annotations
 
 import math
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -94,9 +95,21 @@ class FaceDetector:
         self.min_neighbors = int(min_neighbors)
         self.strong_neighbors = int(strong_neighbors)
         self.scale_factor = float(scale_factor)
-        self._faces = _cascade("haarcascade_frontalface_default.xml")
-        self._faces_alt = _cascade("haarcascade_frontalface_alt2.xml")
-        self._eyes = _cascade("haarcascade_eye.xml") if align else None
+        # OpenCV's CascadeClassifier keeps scratch buffers in the object: two threads in
+        # one detectMultiScale corrupt each other's results. Each thread gets its own.
+        self._per_thread = threading.local()
+
+    def _cascades(self) -> tuple:
+        """This thread's ``(default, alt2, eye)`` cascades, loaded on its first call."""
+        cascades = getattr(self._per_thread, "cascades", None)
+        if cascades is None:
+            cascades = (
+                _cascade("haarcascade_frontalface_default.xml"),
+                _cascade("haarcascade_frontalface_alt2.xml"),
+                _cascade("haarcascade_eye.xml") if self.align else None,
+            )
+            self._per_thread.cascades = cascades
+        return cascades
 
     @staticmethod
     def _gray(image: np.ndarray) -> np.ndarray:
@@ -130,7 +143,7 @@ class FaceDetector:
             "minNeighbors": self.min_neighbors,
             "minSize": (min_side, min_side),
         }
-        candidates, neighbors = self._faces.detectMultiScale2(small, **options)
+        candidates, neighbors = self._cascades()[0].detectMultiScale2(small, **options)
         kept = [
             tuple(int(v) for v in box)
             for box, count in zip(candidates, np.ravel(neighbors), strict=True)
@@ -145,7 +158,7 @@ class FaceDetector:
         margin = int(0.3 * w)
         x0, y0 = max(0, x - margin), max(0, y - margin)
         roi = gray[y0 : y + h + margin, x0 : x + w + margin]
-        found = self._faces_alt.detectMultiScale(
+        found = self._cascades()[1].detectMultiScale(
             roi,
             scaleFactor=self.scale_factor,
             minNeighbors=self.min_neighbors,
@@ -161,7 +174,7 @@ class FaceDetector:
         if upper.size == 0:
             return None
         size = max(8, int(0.12 * w))
-        eyes = self._eyes.detectMultiScale(
+        eyes = self._cascades()[2].detectMultiScale(
             upper, scaleFactor=1.1, minNeighbors=5, minSize=(size, size), maxSize=(w // 2, w // 2)
         )
         left = [e for e in eyes if e[0] + e[2] / 2 < w / 2]

@@ -13,6 +13,7 @@ import cv2
 import numpy as np
 
 from emozoo.preprocessing.audio import MIN_DURATION_S, resample, to_mono
+from emozoo.preprocessing.text import visible_text
 
 #: Extensions :func:`load_image` reads (OpenCV decoders shipped in the wheel).
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".pgm", ".ppm")
@@ -55,6 +56,8 @@ def load_image(image: str | Path | np.ndarray) -> tuple[np.ndarray, str]:
                 f"Image {path} could not be decoded (corrupt, empty or not an image; "
                 f"readable formats: {', '.join(IMAGE_EXTENSIONS)})"
             )
+        if min(array.shape[:2]) < 8:
+            raise MediaError(f"Image {path} is too small ({array.shape[1]}x{array.shape[0]})")
         return cv2.cvtColor(array, cv2.COLOR_BGR2RGB), str(path)
     else:
         raise TypeError(f"image must be a path or a numpy array, not {type(image).__name__}")
@@ -183,7 +186,10 @@ def audio_windows(
 
 
 def clean_text(text) -> str:
-    """The text stripped of surrounding whitespace (``TypeError`` for non-strings)."""
+    """The readable text: control and format characters dropped, whitespace collapsed
+    (``TypeError`` for non-strings, with a hint for bytes)."""
+    if isinstance(text, (bytes, bytearray)):
+        raise TypeError("text is bytes, not a string; decode it first, e.g. text.decode('utf-8')")
     if not isinstance(text, str):
         raise TypeError(f"text must be a string, not {type(text).__name__}")
-    return " ".join(text.split())
+    return visible_text(text)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -122,6 +123,7 @@ class EmotionRecognizer:
             hop = self.window if audio_hop_s is None else int(round(audio_hop_s * self.sample_rate))
             self.hop = max(1, hop)
         self._token_counter = None
+        self._token_counter_lock = threading.Lock()  # built once, on the first long text
 
     # -- properties ----------------------------------------------------------------
     @property
@@ -209,16 +211,20 @@ class EmotionRecognizer:
             item.windows = windows
 
     def _count_tokens(self, text: str) -> int:
-        if self._token_counter is None:
-            import keras_hub
-
-            tokenizer = self.runner.preprocessor.text.tokenizer
-            self._token_counter = keras_hub.tokenizers.WordPieceTokenizer(
-                vocabulary=str(self.runner.preprocessor.text.vocabulary),
-                lowercase=tokenizer.lowercase,
-                strip_accents=tokenizer.strip_accents,
-            )
+        with self._token_counter_lock:
+            if self._token_counter is None:
+                self._token_counter = self._untruncated_tokenizer()
         return int(np.asarray(self._token_counter(text)).shape[-1])
+
+    def _untruncated_tokenizer(self):
+        import keras_hub  # lazy: only a text long enough to be truncated needs it
+
+        text = self.runner.preprocessor.text
+        return keras_hub.tokenizers.WordPieceTokenizer(
+            vocabulary=str(text.vocabulary),
+            lowercase=text.lowercase,
+            strip_accents=text.strip_accents,
+        )
 
     # -- running -------------------------------------------------------------------
     def _encode(self, items: list[_Item]) -> tuple[dict, list[_Slots], np.ndarray | None]:
@@ -248,6 +254,18 @@ class EmotionRecognizer:
             banks["face"] = runner.encode("face", face_inputs)
         if texts:
             ids = pre.text(texts)
+            unknown = pre.text.unknown_only(ids)
+            for item, slot in zip(items, slots, strict=True):
+                if slot.text is not None and unknown[slot.text]:
+                    # All [UNK]: the model would answer from its bias, confidently.
+                    item.not_used["text"] = "no known words: every token is unknown ([UNK])"
+                    message = (
+                        f"text {item.text[:40]!r}: no word the model knows (every token is "
+                        "unknown to its vocabulary); the text is not used"
+                    )
+                    item.warnings.append(message)
+                    warnings.warn(message, UserWarning, stacklevel=4)
+                    slot.text = None
             banks["text"] = runner.encode("text", ids)
             for item, slot in zip(items, slots, strict=True):
                 if slot.text is not None and ids[slot.text, -1] != 0:

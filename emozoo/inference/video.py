@@ -292,8 +292,8 @@ def analyze_video(
     if not path.is_file():
         raise MediaError(f"Video {path} is not a file")
     runner = recognizer.runner
-    use_face = "face" in runner.modalities
-    use_audio = audio and "audio" in runner.modalities
+    use_face = runner.preprocessor.face is not None
+    use_audio = audio and runner.preprocessor.audio is not None
     if not use_face and not use_audio:
         raise ValueError(f"{runner.name} takes neither faces nor audio; it cannot analyse a video")
 
@@ -319,7 +319,7 @@ def analyze_video(
             if waveform is not None:
                 duration = max(duration, len(waveform) / recognizer.sample_rate)
                 analysis.duration_s = duration
-        elif audio and "audio" not in runner.modalities:
+        elif audio and runner.preprocessor.audio is None:
             analysis.notices.append(f"audio track not used: {runner.name} takes no audio")
 
         total = (

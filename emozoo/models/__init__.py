@@ -1,9 +1,22 @@
-"""Model architectures (Keras 3 Functional API), registered by architecture name.
+"""Model families (Keras 3 Functional API): one folder each, registered by name.
 
+Each ``emozoo/models/<family>/`` holds the family's builder, its cards (the zoo
+configs of its registered models) and its :class:`~emozoo.models.family.FamilySpec`.
 This layer knows nothing of the registry of named, pretrained models, of data,
-training or export: it only builds networks.
+training or export: it only builds networks and says what they are.
 """
 
+# The families. Adding one is a new folder and a line here.
+from emozoo.models import (  # noqa: F401  (importing a family registers it)
+    audio_lstm,
+    audio_whisper,
+    face_cnn,
+    face_vgg,
+    fusion,
+    text_bilstm,
+    text_minilm,
+    text_mpnet,
+)
 from emozoo.models.audio_lstm import build_audio_lstm
 from emozoo.models.audio_whisper import (
     MaskedMeanStd,
@@ -33,6 +46,14 @@ from emozoo.models.base import (
 )
 from emozoo.models.face_cnn import build_face_cnn
 from emozoo.models.face_vgg import HorizontalFlip, build_face_vgg
+from emozoo.models.family import (
+    ExportHints,
+    FamilySpec,
+    get_family,
+    int8_float_layer_kinds,
+    list_families,
+    register_family,
+)
 from emozoo.models.fusion import (
     build_cnn_lstm_fusion,
     build_concat_fusion,
@@ -46,6 +67,7 @@ from emozoo.models.layers import (
     AttentionPooling,
     ClassifierHead,
     ClassToken,
+    ClipLogMelSpectrogram,
     MaskedMeanPooling,
     MaskedModalityAverage,
     ModalityTokens,
@@ -64,6 +86,12 @@ from emozoo.models.text_mpnet import (
 )
 
 __all__ = [
+    "ExportHints",
+    "FamilySpec",
+    "get_family",
+    "int8_float_layer_kinds",
+    "list_families",
+    "register_family",
     "AUDIO",
     "EMBEDDING_LAYER",
     "FACE",
@@ -71,6 +99,7 @@ __all__ = [
     "PREDICTIONS_LAYER",
     "TEXT",
     "AttentionPooling",
+    "ClipLogMelSpectrogram",
     "MaskedMeanStd",
     "NonPaddingFrames",
     "SoftmaxLayerMix",

@@ -268,3 +268,22 @@ class MaskedMeanPooling(keras.layers.Layer):
     def compute_output_shape(self, input_shapes):
         sequence_shape = input_shapes[0]
         return (sequence_shape[0], sequence_shape[-1])
+
+
+@keras.saving.register_keras_serializable(package=_PACKAGE)
+class ClipLogMelSpectrogram(keras.layers.MelSpectrogram):
+    """``keras.layers.MelSpectrogram`` whose ``top_db`` floor is set per clip.
+
+    Keras clamps the decibels at ``max - top_db`` with the maximum over the whole batch,
+    so one clip's features (and prediction) changed with the clips batched beside it:
+    ``audio_lstm`` scored 54.6% on RAVDESS's test actors in one batch of 240 and 52.5%
+    clip by clip. Here each clip's floor is its own maximum minus ``top_db``.
+    """
+
+    def _dbscale(self, inputs):
+        np_ = self.backend.numpy  # a TFDataLayer: tf inside tf.data, the backend elsewhere
+        log_spec = 10.0 * np_.log10(np_.maximum(inputs, self.min_power))
+        ref_value = np_.abs(self.backend.convert_to_tensor(self.ref_power))
+        log_spec -= 10.0 * np_.log10(np_.maximum(ref_value, self.min_power))
+        peak = np_.max(log_spec, axis=tuple(range(1, len(log_spec.shape))), keepdims=True)
+        return np_.maximum(log_spec, peak - self.top_db)

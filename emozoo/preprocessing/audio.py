@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from math import gcd
+from pathlib import Path
 
 import numpy as np
+import soundfile as sf
 from scipy.signal import resample_poly
+
+from emozoo.preprocessing.base import ModalityPreprocessor, SkipCallback
 
 #: Clips shorter than this carry no usable prosody; they are an error.
 MIN_DURATION_S = 0.1
@@ -44,12 +48,46 @@ def fit_length(waveform: np.ndarray, num_samples: int) -> np.ndarray:
     return np.pad(waveform, (0, num_samples - len(waveform)))
 
 
-class AudioPreprocessor:
+class AudioReadError(ValueError):
+    """An audio file is missing, unreadable, corrupt or too short; the message names it."""
+
+
+def read_audio(path: str | Path) -> tuple[np.ndarray, int]:
+    """``(mono float32 waveform, sample rate)`` of a WAV, FLAC or OGG file (libsndfile)."""
+    path = Path(path)
+    if not path.is_file():
+        raise AudioReadError(f"Audio file {path} does not exist")
+    try:
+        waveform, rate = sf.read(str(path), dtype="float32", always_2d=False)
+    except (sf.LibsndfileError, RuntimeError, TypeError) as error:
+        raise AudioReadError(f"Audio file {path} could not be decoded: {error}") from None
+    if waveform.size == 0:
+        raise AudioReadError(f"Audio file {path} holds no samples")
+    return to_mono(waveform), int(rate)
+
+
+def load_clip(path: str | Path, sample_rate: int, num_samples: int) -> np.ndarray:
+    """Read ``path``, resample to ``sample_rate`` and crop/pad to ``num_samples``."""
+    waveform, rate = read_audio(path)
+    if len(waveform) < MIN_DURATION_S * rate:
+        raise AudioReadError(
+            f"Audio file {path} lasts {len(waveform) / rate:.3f} s; at least {MIN_DURATION_S} s is needed"
+        )
+    return fit_length(resample(waveform, rate, sample_rate), num_samples)
+
+
+class AudioPreprocessor(ModalityPreprocessor):
     """Turn float waveforms into a ``(batch, sample_rate * duration_s)`` float32 array.
 
     Each waveform is made mono, resampled to ``sample_rate`` and cropped or
     zero-padded to ``duration_s``. Integer PCM is scaled to [-1, 1].
     """
+
+    modality = "audio"
+    input_note = (
+        "float32 mono waveform in [-1, 1] at the sample rate, cropped or zero-padded "
+        "at the end to the duration (the log-mel front end is inside the model)"
+    )
 
     def __init__(self, sample_rate: int = 16000, duration_s: float = 3.0, **_ignored):
         self.sample_rate = int(sample_rate)
@@ -82,3 +120,57 @@ class AudioPreprocessor:
         if not isinstance(waveforms, Sequence) or len(waveforms) == 0:
             raise ValueError("No audio given")
         return np.stack([self._one(w, rate, i) for i, w in enumerate(waveforms)])
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        return (self.num_samples,)
+
+    def model_kwargs(self) -> dict:
+        return {"sample_rate": self.sample_rate, "duration_s": self.duration_s}
+
+    def from_items(self, items) -> np.ndarray:
+        """Clips of audio files (``items`` are paths), resampled and cropped or padded."""
+        out = np.zeros((len(items), self.num_samples), np.float32)
+        for i, path in enumerate(items):
+            out[i] = load_clip(path, self.sample_rate, self.num_samples)
+        return out
+
+    def dataset(self, items, labels, skip: SkipCallback | None = None, where: str = ""):
+        import tensorflow as tf  # lazy: TensorFlow start-up only where a pipeline is built
+
+        rate, num_samples = self.sample_rate, self.num_samples
+
+        def read(path: bytes) -> np.ndarray:
+            path = path.decode()
+            try:
+                return load_clip(path, rate, num_samples)
+            except AudioReadError as error:
+                if skip is None:
+                    raise
+                skip(path, str(error))
+                return np.zeros((0,), np.float32)
+
+        def decode(path, label):
+            audio = tf.numpy_function(read, [path], tf.float32, stateful=False)
+            audio.set_shape([None])
+            return audio, label
+
+        ds = tf.data.Dataset.from_tensor_slices((list(items), np.asarray(labels, np.int32)))
+        ds = ds.map(decode, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+        ds = ds.filter(lambda audio, label: tf.shape(audio)[0] > 0)
+        return ds.map(lambda audio, label: (tf.ensure_shape(audio, [num_samples]), label))
+
+    def synthetic(self, n, rng, token_rows=None):
+        """Tones of random pitch and level in noise."""
+        t = np.arange(self.num_samples) / self.sample_rate
+        tone = np.sin(2 * np.pi * rng.uniform(100, 1000, (n, 1)) * t[None])
+        noise = rng.normal(0, 1, (n, self.num_samples))
+        level = rng.uniform(0.02, 0.5, (n, 1))
+        return (level * (0.7 * tone + 0.3 * noise)).astype(np.float32)
+
+    def metadata(self) -> dict:
+        return {"num_samples": self.num_samples}
+
+    @staticmethod
+    def params_from_input_shape(shape, params):
+        return {**params, "duration_s": int(shape[0]) / float(params["sample_rate"])}

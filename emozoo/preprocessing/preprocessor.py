@@ -8,14 +8,25 @@ from typing import Any
 import numpy as np
 
 from emozoo.preprocessing.audio import AudioPreprocessor
+from emozoo.preprocessing.base import ModalityPreprocessor
 from emozoo.preprocessing.face import FacePreprocessor
 from emozoo.preprocessing.text import TextPreprocessor
 
-_MODALITY_PREPROCESSORS = {
-    "face": FacePreprocessor,
-    "text": TextPreprocessor,
-    "audio": AudioPreprocessor,
+#: The preprocessor class of each modality, by the model input it feeds.
+MODALITY_PREPROCESSORS: dict[str, type[ModalityPreprocessor]] = {
+    cls.modality: cls for cls in (FacePreprocessor, TextPreprocessor, AudioPreprocessor)
 }
+
+
+def modality_preprocessor(modality: str, params: Mapping[str, Any] | None = None):
+    """The preprocessor of ``modality`` configured by ``params`` (a zoo config block)."""
+    try:
+        cls = MODALITY_PREPROCESSORS[modality]
+    except KeyError:
+        raise ValueError(
+            f"Unknown modality {modality!r}; known: {', '.join(MODALITY_PREPROCESSORS)}"
+        ) from None
+    return cls(**dict(params or {}))
 
 
 class Preprocessor:
@@ -41,9 +52,7 @@ class Preprocessor:
         self.modalities = tuple(modalities)
         self.labels = tuple(labels)
         self.params = {m: dict(params.get(m, {})) for m in self.modalities}
-        self._preprocessors = {
-            m: _MODALITY_PREPROCESSORS[m](**self.params[m]) for m in self.modalities
-        }
+        self._preprocessors = {m: modality_preprocessor(m, self.params[m]) for m in self.modalities}
         self.multimodal = len(self.modalities) > 1
 
     @property
@@ -58,13 +67,14 @@ class Preprocessor:
     def audio(self) -> AudioPreprocessor | None:
         return self._preprocessors.get("audio")
 
-    def _zeros(self, modality: str, batch: int) -> np.ndarray:
-        if modality == "face":
-            size = self.face.image_size
-            return np.zeros((batch, size, size, 1), np.float32)
-        if modality == "text":
-            return np.zeros((batch, self.text.sequence_length), np.int32)
-        return np.zeros((batch, self.audio.num_samples), np.float32)
+    def for_modality(self, modality: str) -> ModalityPreprocessor:
+        """The preprocessor of one of this model's modalities."""
+        try:
+            return self._preprocessors[modality]
+        except KeyError:
+            raise ValueError(
+                f"This model takes {', '.join(self.modalities) or 'embeddings'}, not {modality}"
+            ) from None
 
     def __call__(
         self, face=None, text=None, audio=None, sample_rate: int | None = None
@@ -101,7 +111,9 @@ class Preprocessor:
         inputs = {}
         for modality in self.modalities:
             present = modality in arrays
-            inputs[modality] = arrays[modality] if present else self._zeros(modality, batch)
+            inputs[modality] = (
+                arrays[modality] if present else self._preprocessors[modality].zeros(batch)
+            )
             inputs[f"{modality}_present"] = np.full((batch, 1), float(present), np.float32)
         return inputs
 

@@ -24,17 +24,9 @@ class NoPretrainedWeightsError(RuntimeError):
 
 def _shape_kwargs(entry: ModelEntry, modality: str) -> dict[str, Any]:
     """Builder arguments fixed by preprocessing: input sizes live in one place only."""
-    params = entry.preprocessing[modality]
-    if modality == "face":
-        return {"image_size": params["image_size"]}
-    if modality == "text":
-        from emozoo.preprocessing.text import vocabulary_size
+    from emozoo.preprocessing import modality_preprocessor
 
-        return {
-            "sequence_length": params["sequence_length"],
-            "vocabulary_size": vocabulary_size(params["vocabulary"]),
-        }
-    return {"sample_rate": params["sample_rate"], "duration_s": params["duration_s"]}
+    return modality_preprocessor(modality, entry.preprocessing[modality]).model_kwargs()
 
 
 def builder_kwargs(entry: ModelEntry) -> dict[str, Any]:
@@ -76,10 +68,14 @@ def build_model(
     builder = get_architecture(entry.architecture)
     kwargs = builder_kwargs(entry)
     if variable_length:
-        if "text" not in entry.modalities:
+        from emozoo.preprocessing import MODALITY_PREPROCESSORS
+
+        sequences = [m for m in entry.modalities if MODALITY_PREPROCESSORS[m].variable_length]
+        if not sequences:
             raise ValueError(f"{entry.name} takes no text; variable_length does not apply")
-        target = kwargs["encoders"]["text"] if "encoders" in kwargs else kwargs
-        target["sequence_length"] = None
+        for modality in sequences:
+            target = kwargs["encoders"][modality] if "encoders" in kwargs else kwargs
+            target["sequence_length"] = None
     return builder(
         labels=list(labels if labels is not None else entry.labels),
         include_top=include_top,

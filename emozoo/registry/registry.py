@@ -1,7 +1,7 @@
 """The registry of named models.
 
-Built-in entries come from the JSON files in ``zoo_configs/`` (installed as the
-``emozoo.zoo_configs`` package); users add their own with :func:`register_model`,
+Built-in entries come from the model cards in the family folders
+(``emozoo/models/<family>/<name>.json``); users add their own with :func:`register_model`,
 which also writes the entry to ``$EMOZOO_HOME/models/<name>.json`` (default
 ``~/.emozoo``) so that later sessions, the ``emozoo`` command and the export tools
 see it.
@@ -18,6 +18,7 @@ import re
 import warnings
 from collections.abc import Sequence
 from importlib import resources
+from importlib.abc import Traversable
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +26,9 @@ from emozoo.paths import emozoo_home
 from emozoo.registry.entry import ModelEntry
 from emozoo.registry.weights import WeightsInfo, sha256_file
 
-_BUILTIN_PACKAGE = "emozoo.zoo_configs"
+_PACKAGE = "emozoo"
 _registry: dict[str, ModelEntry] = {}
+_builtin_files: dict[str, Traversable] = {}
 _builtins_loaded = False
 #: name -> JSON file of the user models read from (or written to) the user folder.
 _persisted: dict[str, Path] = {}
@@ -38,22 +40,38 @@ class UnknownModelError(LookupError):
     """No model is registered under the requested name."""
 
 
+def _builtin_cards() -> dict[str, Traversable]:
+    """``{name: card file}`` of the cards in the family folders ``emozoo/models/*/``.
+
+    Read as files, without importing the families: listing models needs no Keras."""
+    cards = {}
+    models = resources.files(_PACKAGE) / "models"
+    for family in sorted(models.iterdir(), key=lambda p: p.name):
+        if not family.is_dir() or family.name.startswith(("_", ".")):
+            continue
+        for item in sorted(family.iterdir(), key=lambda p: p.name):
+            if item.name.endswith(".json"):
+                name = item.name.removesuffix(".json")
+                if name in cards:
+                    raise ValueError(f"Two cards register {name!r}: {cards[name]} and {item}")
+                cards[name] = item
+    return cards
+
+
 def _load_builtins() -> None:
-    global _builtins_loaded
+    global _builtins_loaded, _builtin_files
     if _builtins_loaded:
         return
-    for item in sorted(resources.files(_BUILTIN_PACKAGE).iterdir(), key=lambda p: p.name):
-        if not item.name.endswith(".json"):
-            continue
+    _builtin_files = _builtin_cards()
+    for card, item in _builtin_files.items():
+        where = f"emozoo/models/{Path(str(item)).parent.name}/{item.name}"
         try:
             data = json.loads(item.read_text(encoding="utf-8"))
-            entry = ModelEntry.from_dict(data, source=f"zoo_configs/{item.name}")
+            entry = ModelEntry.from_dict(data, source=where)
         except (ValueError, TypeError) as error:
-            raise ValueError(f"Invalid zoo config zoo_configs/{item.name}: {error}") from error
-        if entry.name != item.name.removesuffix(".json"):
-            raise ValueError(
-                f"zoo_configs/{item.name} registers {entry.name!r}; name and file must agree"
-            )
+            raise ValueError(f"Invalid model card {where}: {error}") from error
+        if entry.name != card:
+            raise ValueError(f"{where} registers {entry.name!r}; name and file must agree")
         _registry.setdefault(entry.name, entry)
     _builtins_loaded = True
 
@@ -107,8 +125,12 @@ def _ensure_loaded() -> None:
 
 
 def builtin_config_path(name: str) -> Path:
-    """Path of the zoo config file of built-in model ``name`` (what tools rewrite)."""
-    return Path(str(resources.files(_BUILTIN_PACKAGE) / f"{name}.json"))
+    """Path of the card of built-in model ``name`` in its family folder (what tools
+    rewrite)."""
+    _load_builtins()
+    if name not in _builtin_files:
+        raise UnknownModelError(f"{name!r} is not a built-in model")
+    return Path(str(_builtin_files[name]))
 
 
 def get_entry(name: str) -> ModelEntry:

@@ -24,6 +24,21 @@ DEMO_MAP = {"neutral": "calm", "happy": "happy", "sad": "sad", "angry": "angry"}
 _SOURCES = {"face": "fer2013", "text": "goemotions", "audio": "ravdess_speech"}
 
 
+def _face_cell(face, out_dir: Path, stem: Path) -> dict:
+    relative = Path("faces") / stem.with_suffix(".png")
+    (out_dir / relative).parent.mkdir(parents=True, exist_ok=True)
+    cv2.imwrite(str(out_dir / relative), face)
+    return {"face_path": relative.as_posix()}
+
+
+#: What a kept modality writes into a manifest row: ``cell(item, out_dir, split/label/index)``.
+_CELLS = {
+    "face": _face_cell,
+    "text": lambda text, out_dir, stem: {"text": text},
+    "audio": lambda path, out_dir, stem: {"audio_path": path},
+}
+
+
 def make_demo_manifests(
     out_dir: str | Path,
     per_label: dict[str, int] | None = None,
@@ -68,6 +83,7 @@ def make_demo_manifests(
             if empty:
                 raise ValueError(f"{records.name}/{split} has no items for {empty}")
         rows = []
+
         for label in DEMO_LABELS:
             picks = {
                 m: rng.choice(pools[m][label], size=count, replace=count > len(pools[m][label]))
@@ -81,15 +97,14 @@ def make_demo_manifests(
                     )
                     keep -= set(dropped.tolist())
                 row = {"face_path": "", "text": "", "audio_path": "", "label": label}
-                if "face" in keep:
-                    relative = Path("faces") / split / label / f"{i:04d}.png"
-                    (out_dir / relative).parent.mkdir(parents=True, exist_ok=True)
-                    cv2.imwrite(str(out_dir / relative), sources["face"].items[picks["face"][i]])
-                    row["face_path"] = relative.as_posix()
-                if "text" in keep:
-                    row["text"] = sources["text"].items[picks["text"][i]]
-                if "audio" in keep:
-                    row["audio_path"] = sources["audio"].items[picks["audio"][i]]
+                for modality in keep:
+                    row.update(
+                        _CELLS[modality](
+                            sources[modality].items[picks[modality][i]],
+                            out_dir,
+                            Path(split) / label / f"{i:04d}",
+                        )
+                    )
                 rows.append(row)
         order = rng.permutation(len(rows))
         path = out_dir / f"{split}.csv"

@@ -22,8 +22,7 @@ import numpy as np
 import tensorflow as tf
 
 from emozoo.data import Records
-from emozoo.data.audio_io import read_audio
-from emozoo.preprocessing.audio import fit_length, resample
+from emozoo.preprocessing.audio import AudioPreprocessor, fit_length, read_audio, resample
 
 
 def feature_model(model: keras.Model, layer: str) -> keras.Model:
@@ -81,7 +80,7 @@ def compute_features(
     """
     if cache is not None and Path(cache).is_file():
         return np.load(cache)
-    if records.modality != "audio":
+    if not isinstance(preprocessor.for_modality(records.modality), AudioPreprocessor):
         raise ValueError(f"frozen-feature training reads audio records, got {records.modality}")
     rate, num_samples = preprocessor.audio.sample_rate, preprocessor.audio.num_samples
     rng = np.random.default_rng(seed)

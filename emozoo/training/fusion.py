@@ -68,11 +68,12 @@ def _embed_by_length(
     encoder: keras.Model, records: Records, preprocessor, batch_size: int
 ) -> np.ndarray:
     """Text embeddings computed shortest first, in batches cut to their longest text."""
-    if records.modality != "text":
+    inputs = preprocessor.for_modality(records.modality)
+    if not inputs.variable_length:
         raise ValueError(f"bucket_by_length applies to text, not to {records!r}")
     lengths = np.concatenate(
         [
-            (preprocessor.text(list(records.items[i : i + 4096])) != 0).sum(axis=1)
+            (inputs.from_items(records.items[i : i + 4096]) != 0).sum(axis=1)
             for i in range(0, len(records), 4096)
         ]
     )

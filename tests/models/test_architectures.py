@@ -35,6 +35,7 @@ def build_small(name: str, **kwargs) -> keras.Model:
 
 def test_every_architecture_has_a_small_test_config():
     assert set(ARCHITECTURES) == set(SMALL_CONFIGS)
+    assert all(SMALL_CONFIGS.values())
     assert set(ARCHITECTURES) >= {
         "face_cnn",
         "text_bilstm",
@@ -160,6 +161,21 @@ def test_exact_gelu_backbone_survives_serialization():
         np.testing.assert_allclose(
             keras.ops.convert_to_numpy(dense.activation(x)), keras.ops.convert_to_numpy(exact)
         )
+
+
+@pytest.mark.parametrize("name", ARCHITECTURES)
+def test_each_prediction_ignores_the_rest_of_its_batch(name):
+    """An input's output is the same alone and beside others: here a quiet clip padded
+    with silence beside 100x louder ones (a batch-wide dB floor once broke this)."""
+    model = build_small(name)
+    inputs = random_inputs(model, batch=3, seed=5)
+    if "audio" in inputs:
+        audio = inputs["audio"] * np.array([0.01, 1.0, 1.0], np.float32)[:, None]
+        audio[0, audio.shape[1] // 2 :] = 0.0
+        inputs["audio"] = audio
+    together = model.predict(inputs, verbose=0)
+    alone = model.predict({k: v[:1] for k, v in inputs.items()}, verbose=0)
+    np.testing.assert_allclose(alone[0], together[0], atol=1e-5)
 
 
 @pytest.mark.parametrize("name", ARCHITECTURES)

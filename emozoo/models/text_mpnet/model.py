@@ -20,7 +20,7 @@ from collections.abc import Sequence
 import keras
 from keras import layers, ops
 
-from emozoo.models.base import TEXT, architecture, finish_model
+from emozoo.models.base import TEXT, finish_model
 from emozoo.models.layers import MaskedMeanPooling, TokenPaddingMask
 
 _PACKAGE = "emozoo"
@@ -282,7 +282,6 @@ class MPNetBackbone(keras.Model):
         return cls(**config)
 
 
-@architecture("text_mpnet", modalities=(TEXT,))
 def build_text_mpnet(
     labels: Sequence[str] | None = None,
     num_classes: int | None = None,

@@ -1,6 +1,7 @@
 """``audio_lstm``: raw 16 kHz waveform -> log-mel (a Keras layer) -> conv -> stacked LSTM.
 
-The log-mel front end is ``keras.layers.MelSpectrogram`` inside the model, so the
+The log-mel front end is ``keras.layers.MelSpectrogram`` (with a per-clip dB floor,
+:class:`~emozoo.models.layers.ClipLogMelSpectrogram`) inside the model, so the
 model takes waveforms directly and the same features are computed at training,
 evaluation and export time.
 """
@@ -12,11 +13,10 @@ from collections.abc import Mapping, Sequence
 import keras
 from keras import layers
 
-from emozoo.models.base import AUDIO, architecture, finish_model
-from emozoo.models.layers import AttentionPooling, SpecAugment
+from emozoo.models.base import AUDIO, finish_model
+from emozoo.models.layers import AttentionPooling, ClipLogMelSpectrogram, SpecAugment
 
 
-@architecture("audio_lstm", modalities=(AUDIO,))
 def build_audio_lstm(
     labels: Sequence[str] | None = None,
     num_classes: int | None = None,
@@ -58,7 +58,7 @@ def build_audio_lstm(
     """
     num_samples = int(round(sample_rate * duration_s))
     inputs = keras.Input((num_samples,), name=AUDIO)
-    x = layers.MelSpectrogram(
+    x = ClipLogMelSpectrogram(
         fft_length=fft_length,
         sequence_stride=hop_length,
         sampling_rate=sample_rate,

@@ -15,14 +15,12 @@ import keras_hub
 from keras import layers
 
 from emozoo.labels import resolve_labels
-from emozoo.models.audio_lstm import build_audio_lstm
 from emozoo.models.base import (
     MODALITIES,
-    architecture,
     finish_model,
     presence_input_name,
 )
-from emozoo.models.face_cnn import build_face_cnn
+from emozoo.models.family import build_encoder
 from emozoo.models.layers import (
     ClassifierHead,
     ClassToken,
@@ -30,10 +28,9 @@ from emozoo.models.layers import (
     ModalityTokens,
     PresenceGate,
 )
-from emozoo.models.text_bilstm import build_text_bilstm
-from emozoo.models.text_minilm import build_text_minilm
 
-_ENCODER_BUILDERS = {"face": build_face_cnn, "text": build_text_bilstm, "audio": build_audio_lstm}
+#: Encoder family of each modality where a card names none (``cnn_lstm_fusion``'s).
+DEFAULT_ENCODERS = {"face": "face_cnn", "text": "text_bilstm", "audio": "audio_lstm"}
 
 
 def _presence_inputs() -> dict[str, keras.KerasTensor]:
@@ -44,7 +41,6 @@ def _stack_presence(presence: Mapping[str, keras.KerasTensor]):
     return layers.Concatenate(name="presence")([presence[m] for m in MODALITIES])
 
 
-@architecture("fusion_transformer", modalities=())
 def build_fusion_transformer(
     labels: Sequence[str] | None = None,
     num_classes: int | None = None,
@@ -112,9 +108,12 @@ def build_fusion_transformer(
 
 
 def _build_encoders(
-    encoder_configs: Mapping[str, Mapping] | None, modalities=MODALITIES
+    encoder_configs: Mapping[str, Mapping] | None,
+    modalities=MODALITIES,
+    defaults: Mapping[str, str] = DEFAULT_ENCODERS,
 ) -> dict[str, keras.Model]:
-    """One embedding model (no top) per modality, named ``<modality>_encoder``."""
+    """One embedding model (no top) per modality, named ``<modality>_encoder``, built by
+    the family the config names (``"family"``), else by the default family."""
     encoder_configs = dict(encoder_configs or {})
     unknown = set(encoder_configs) - set(MODALITIES)
     if unknown:
@@ -122,14 +121,12 @@ def _build_encoders(
             f"Unknown encoder modalities {sorted(unknown)}; expected {list(MODALITIES)}"
         )
     return {
-        m: _ENCODER_BUILDERS[m](
-            include_top=False, name=f"{m}_encoder", **encoder_configs.get(m, {})
-        )
+        m: build_encoder(m, encoder_configs.get(m, {}), defaults[m], f"{m}_encoder")
         for m in modalities
     }
 
 
-def _encode(encoder_configs, encoder_models=None):
+def _encode(encoder_configs, encoder_models=None, defaults: Mapping[str, str] = DEFAULT_ENCODERS):
     """Inputs and embeddings shared by all fused models: ``(inputs, embeddings, presence)``.
 
     ``encoder_models`` (``{modality: keras.Model}``) plugs in ready encoders instead of
@@ -142,7 +139,9 @@ def _encode(encoder_configs, encoder_models=None):
         raise ValueError(
             f"Unknown encoder modalities {sorted(unknown)}; expected {list(MODALITIES)}"
         )
-    encoders = _build_encoders(encoder_configs, [m for m in MODALITIES if m not in encoder_models])
+    encoders = _build_encoders(
+        encoder_configs, [m for m in MODALITIES if m not in encoder_models], defaults
+    )
     encoders.update(encoder_models)
     modality_inputs = {
         m: keras.Input(encoders[m].inputs[0].shape[1:], dtype=encoders[m].inputs[0].dtype, name=m)
@@ -154,7 +153,6 @@ def _encode(encoder_configs, encoder_models=None):
     return inputs, embeddings, presence
 
 
-@architecture("cnn_lstm_fusion", modalities=MODALITIES)
 def build_cnn_lstm_fusion(
     labels: Sequence[str] | None = None,
     num_classes: int | None = None,
@@ -168,8 +166,9 @@ def build_cnn_lstm_fusion(
 
     Args:
         labels, num_classes, include_top: as for every emozoo builder.
-        encoders: ``{"face": {...}, "text": {...}, "audio": {...}}`` keyword arguments of
-            :func:`build_face_cnn`, :func:`build_text_bilstm`, :func:`build_audio_lstm`.
+        encoders: ``{"face": {...}, "text": {...}, "audio": {...}}``: each modality's
+            encoder family (``"family"``, default :data:`DEFAULT_ENCODERS`: ``face_cnn``,
+            ``text_bilstm``, ``audio_lstm``) and its builder's keyword arguments.
         fusion: keyword arguments of :func:`build_fusion_transformer`.
         encoder_models: ready encoders to use instead of building them (any subset of
             modalities), for example other architectures or identity models over
@@ -203,7 +202,6 @@ def build_cnn_lstm_fusion(
     )
 
 
-@architecture("minilm_cnn_lstm_fusion", modalities=MODALITIES)
 def build_minilm_cnn_lstm_fusion(
     labels: Sequence[str] | None = None,
     num_classes: int | None = None,
@@ -219,13 +217,8 @@ def build_minilm_cnn_lstm_fusion(
     audio are :func:`build_face_cnn` and :func:`build_audio_lstm` as before. Inputs are
     those of ``cnn_lstm_fusion``, the text in ``text_minilm``'s ``[CLS] ... [SEP]`` format.
     """
-    encoders = dict(encoders or {})
-    encoder_models = dict(encoder_models or {})
-    text_config = encoders.pop("text", {})
-    if "text" not in encoder_models:
-        encoder_models["text"] = build_text_minilm(
-            include_top=False, name="text_encoder", **text_config
-        )
+    encoders = {m: dict(config) for m, config in (encoders or {}).items()}
+    encoders.setdefault("text", {}).setdefault("family", "text_minilm")
     return build_cnn_lstm_fusion(
         labels=labels,
         num_classes=num_classes,
@@ -237,7 +230,6 @@ def build_minilm_cnn_lstm_fusion(
     )
 
 
-@architecture("concat_fusion", modalities=MODALITIES)
 def build_concat_fusion(
     labels: Sequence[str] | None = None,
     num_classes: int | None = None,
@@ -266,7 +258,6 @@ def build_concat_fusion(
     )
 
 
-@architecture("late_fusion", modalities=MODALITIES)
 def build_late_fusion(
     labels: Sequence[str] | None = None,
     num_classes: int | None = None,

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import keras
 import keras_hub
 
-from emozoo.models.base import TEXT, architecture, finish_model
+from emozoo.models.base import TEXT, finish_model
 from emozoo.models.layers import MaskedMeanPooling, TokenPaddingMask
 
 #: The all-MiniLM-L6-v2 shape (its ``config.json``).
@@ -53,7 +53,6 @@ class ExactGeluBertBackbone(keras_hub.models.BertBackbone):
             layer._feedforward_intermediate_dense.activation = gelu
 
 
-@architecture("text_minilm", modalities=(TEXT,))
 def build_text_minilm(
     labels: Sequence[str] | None = None,
     num_classes: int | None = None,

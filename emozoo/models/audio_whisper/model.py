@@ -22,7 +22,7 @@ import numpy as np
 from keras import layers, ops
 from keras_hub.src.models.whisper.whisper_encoder import WhisperEncoder
 
-from emozoo.models.base import AUDIO, architecture, finish_model
+from emozoo.models.base import AUDIO, finish_model
 
 _PACKAGE = "emozoo"
 
@@ -254,7 +254,6 @@ def statistics_head(
     return layers.Dense(embedding_dim, activation="gelu", name="projection")(x)
 
 
-@architecture("audio_whisper", modalities=(AUDIO,))
 def build_audio_whisper(
     labels: Sequence[str] | None = None,
     num_classes: int | None = None,

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import keras
 from keras import layers
 
-from emozoo.models.base import FACE, architecture, finish_model
+from emozoo.models.base import FACE, finish_model
 
 
 def _conv_bn_relu(x, filters: int, name: str):
@@ -37,7 +37,6 @@ def _residual_separable_block(x, filters: int, name: str):
     return layers.Add(name=f"{name}_add")([x, shortcut])
 
 
-@architecture("face_cnn", modalities=(FACE,))
 def build_face_cnn(
     labels: Sequence[str] | None = None,
     num_classes: int | None = None,

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import keras
 from keras import layers, ops
 
-from emozoo.models.base import FACE, architecture, finish_model
+from emozoo.models.base import FACE, finish_model
 
 TRUNK_LAYER = "trunk"
 
@@ -52,7 +52,6 @@ def face_vgg_trunk(
     return keras.Model(inputs, x, name=name)
 
 
-@architecture("face_vgg", modalities=(FACE,))
 def build_face_vgg(
     labels: Sequence[str] | None = None,
     num_classes: int | None = None,

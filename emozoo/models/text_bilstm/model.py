@@ -11,11 +11,10 @@ from collections.abc import Sequence
 import keras
 from keras import layers
 
-from emozoo.models.base import TEXT, architecture, finish_model
+from emozoo.models.base import TEXT, finish_model
 from emozoo.models.layers import AttentionPooling
 
 
-@architecture("text_bilstm", modalities=(TEXT,))
 def build_text_bilstm(
     labels: Sequence[str] | None = None,
     num_classes: int | None = None,

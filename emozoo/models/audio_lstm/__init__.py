@@ -1,0 +1,37 @@
+"""``audio_lstm``: log-mel inside the model, strided convolutions, stacked LSTM."""
+
+import keras
+
+from emozoo.models.audio_lstm.model import build_audio_lstm
+from emozoo.models.family import ExportHints, FamilySpec, register_family
+from emozoo.models.layers import AttentionPooling
+
+SPEC = register_family(
+    FamilySpec(
+        name="audio_lstm",
+        builder=build_audio_lstm,
+        modalities=("audio",),
+        preprocessing={"audio": {"sample_rate": 16000, "duration_s": 3.0}},
+        export=ExportHints(
+            # Power spectra span ten orders of magnitude: 8 bits of them are noise.
+            float_layers=(
+                keras.layers.MelSpectrogram,
+                keras.layers.STFTSpectrogram,
+                AttentionPooling,
+            ),
+            unroll=True,
+        ),
+        description="log-mel (a Keras layer), strided convolutions, stacked LSTM",
+        test_config={
+            "duration_s": 0.5,
+            "num_mel_bins": 16,
+            "fft_length": 256,
+            "hop_length": 160,
+            "conv_filters": 8,
+            "lstm_units": (8,),
+            "attention_units": 8,
+        },
+    )
+)
+
+__all__ = ["SPEC", "build_audio_lstm"]

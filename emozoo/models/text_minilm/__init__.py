@@ -1,0 +1,48 @@
+"""``text_minilm``: all-MiniLM-L6-v2 (BERT, 6 layers) fine-tuned, mean pooling."""
+
+import keras
+import keras_hub
+
+from emozoo.models.family import ExportHints, FamilySpec, register_family
+from emozoo.models.text_minilm.model import (
+    BACKBONE_LAYER,
+    MINILM_L6,
+    ExactGeluBertBackbone,
+    build_text_minilm,
+)
+
+SPEC = register_family(
+    FamilySpec(
+        name="text_minilm",
+        builder=build_text_minilm,
+        modalities=("text",),
+        preprocessing={
+            "text": {
+                "vocabulary": "minilm_vocab.txt",
+                "sequence_length": 64,
+                "start_token": "[CLS]",
+                "end_token": "[SEP]",
+                "truncation_side": "left",
+            }
+        },
+        export=ExportHints(
+            float_layers=(
+                keras.layers.LayerNormalization,
+                keras.layers.MultiHeadAttention,
+                keras_hub.layers.TransformerEncoder,
+            )
+        ),
+        description="pretrained MiniLM (BERT, 6 layers, hidden 384) fine-tuned, mean pooling",
+        test_config={
+            "vocabulary_size": 50,
+            "sequence_length": 12,
+            "num_layers": 1,
+            "num_heads": 2,
+            "hidden_dim": 8,
+            "intermediate_dim": 16,
+            "max_sequence_length": 16,
+        },
+    )
+)
+
+__all__ = ["BACKBONE_LAYER", "MINILM_L6", "SPEC", "ExactGeluBertBackbone", "build_text_minilm"]
