@@ -7,6 +7,8 @@ import subprocess
 import sys
 from importlib.metadata import entry_points
 
+import pytest
+
 import emozoo
 from emozoo.cli import main
 
@@ -85,3 +87,22 @@ def test_commands_that_load_tensorflow_print_no_native_logs():
     assert result.returncode == 0, result.stderr
     assert "face_cnn" in result.stdout
     assert "I0000" not in result.stderr and "cuInit" not in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize("name", ["face_cnn", "text_minilm", "cnn_lstm_fusion", "audio_whisper"])
+def test_info_from_the_card_matches_the_built_model(name):
+    from emozoo.registry import model_info
+
+    card, built = model_info(name, build=False), model_info(name, build=True)
+    for key in ("params", "inputs", "output", "config"):
+        assert card[key] == built[key], key
+
+
+def test_info_starts_no_tensorflow():
+    code = (
+        "import sys; from emozoo.cli import main; main(['info', 'cnn_lstm_fusion']); "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras', 'jax')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "parameters     2,089,703" in out.stdout
+    assert out.stdout.strip().endswith("[]")

@@ -81,9 +81,10 @@ def _format_info(info: dict) -> str:
     lines = [f"{info['name']}: {info['description']}", ""]
     lines.append(f"architecture   {info['architecture']}")
     lines.append(f"modalities     {', '.join(info['modalities']) or 'embeddings (a fusion head)'}")
-    lines.append(f"parameters     {info['params']:,}")
-    lines.append("inputs")
-    for name, spec in info["inputs"].items():
+    params = info["params"]
+    lines.append(f"parameters     {f'{params:,}' if params is not None else 'see --build'}")
+    lines.append("inputs" + ("" if info["inputs"] is not None else "         see --build"))
+    for name, spec in (info["inputs"] or {}).items():
         lines.append(f"  {name:<16} {spec['dtype']:<8} {tuple(spec['shape'])}")
     lines.append(
         f"output         float32 {tuple(info['output']['shape'])} {info['output']['meaning']}"
@@ -109,7 +110,7 @@ def _format_info(info: dict) -> str:
 
 
 def _cmd_info(args) -> int:
-    info = model_info(args.name)
+    info = model_info(args.name, build=args.build)
     print(json.dumps(info, indent=2) if args.json else _format_info(info))
     return 0
 
@@ -131,4 +132,9 @@ def register(commands) -> None:
     )
     info_parser.add_argument("name")
     info_parser.add_argument("--json", action="store_true", help="print JSON instead of text")
+    info_parser.add_argument(
+        "--build",
+        action="store_true",
+        help="build the model (starts TensorFlow) instead of reading the card and weights file",
+    )
     info_parser.set_defaults(run=_cmd_info)

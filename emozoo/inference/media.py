@@ -12,7 +12,13 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from emozoo.preprocessing.audio import MIN_DURATION_S, resample, to_mono
+from emozoo.preprocessing.audio import (
+    MIN_DURATION_S,
+    AudioReadError,
+    read_audio,
+    resample,
+    to_mono,
+)
 from emozoo.preprocessing.text import visible_text
 
 #: Extensions :func:`load_image` reads (OpenCV decoders shipped in the wheel).
@@ -112,9 +118,6 @@ def load_audio(
             raise TypeError("An audio tuple must be (waveform, sample_rate)")
         audio, sample_rate = audio
     if isinstance(audio, (str, Path)):
-        # emozoo.data imports TensorFlow: only when a file is read.
-        from emozoo.data.audio_io import AudioReadError, read_audio
-
         path = _existing_file(audio, "Audio file")
         try:
             waveform, rate = read_audio(path)

@@ -14,6 +14,7 @@ from emozoo.inference.faces import Face, FaceDetector
 from emozoo.inference.media import audio_windows, clean_text, level_dbfs, load_audio, load_image
 from emozoo.inference.results import FacePrediction, Prediction
 from emozoo.inference.saliency import occlusion_saliency
+from emozoo.preprocessing.wordpiece import WordPiece
 
 #: Items prepared and run through the network at once by :meth:`predict_batch`.
 CHUNK_ITEMS = 512
@@ -71,6 +72,28 @@ class _Rows:
         return out
 
 
+BACKENDS = ("auto", "keras", "lite")
+
+
+def make_runner(model: str, weights, batch_size: int, backend: str):
+    """The model runner ``backend`` asks for (see :class:`EmotionRecognizer`)."""
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
+    shipped = isinstance(weights, str) and weights == "default"
+    if backend == "lite" and not shipped:
+        raise ValueError("backend='lite' runs the shipped weights; use 'keras' for a weights file")
+    if backend in ("auto", "lite") and shipped:
+        from emozoo.inference.lite import LiteRunner, lite_path
+
+        if lite_path(model) is not None:
+            return LiteRunner(model)
+        if backend == "lite":
+            raise ValueError(f"{model!r} has no LiteRT build; use backend='keras'")
+    from emozoo.inference.engine import ModelRunner  # lazy: starts TensorFlow
+
+    return ModelRunner(model, weights=weights, batch_size=batch_size)
+
+
 class EmotionRecognizer:
     """Recognize emotions in photos, audio files and text with a registered model.
 
@@ -87,6 +110,9 @@ class EmotionRecognizer:
             window, 3 s, without overlap). Long recordings are cut into windows, silent
             windows are skipped, and the predictions are averaged over the windows.
         batch_size: the largest batch given to the network at once.
+        backend: ``"auto"`` runs the shipped weights on the LiteRT interpreter when the
+            model has a LiteRT build (no TensorFlow start-up), else Keras; ``"keras"``
+            and ``"lite"`` choose (``"lite"`` only for the shipped weights).
 
     >>> from emozoo import EmotionRecognizer
     >>> rec = EmotionRecognizer("cnn_lstm_fusion")  # doctest: +SKIP
@@ -104,14 +130,14 @@ class EmotionRecognizer:
         max_faces: int | None = None,
         audio_hop_s: float | None = None,
         batch_size: int = 256,
+        backend: str = "auto",
     ):
-        from emozoo.inference.engine import ModelRunner
 
         if max_faces is not None and max_faces < 1:
             raise ValueError(f"max_faces must be at least 1, got {max_faces}")
         if audio_hop_s is not None and not audio_hop_s > 0:
             raise ValueError(f"audio_hop_s must be positive (seconds), got {audio_hop_s}")
-        self.runner = ModelRunner(model, weights=weights, batch_size=batch_size)
+        self.runner = make_runner(model, weights, batch_size, backend)
         self.model_name = model
         self.detect_faces = bool(detect_faces)
         self.max_faces = max_faces
@@ -213,18 +239,9 @@ class EmotionRecognizer:
     def _count_tokens(self, text: str) -> int:
         with self._token_counter_lock:
             if self._token_counter is None:
-                self._token_counter = self._untruncated_tokenizer()
-        return int(np.asarray(self._token_counter(text)).shape[-1])
-
-    def _untruncated_tokenizer(self):
-        import keras_hub  # lazy: only a text long enough to be truncated needs it
-
-        text = self.runner.preprocessor.text
-        return keras_hub.tokenizers.WordPieceTokenizer(
-            vocabulary=str(text.vocabulary),
-            lowercase=text.lowercase,
-            strip_accents=text.strip_accents,
-        )
+                pre = self.runner.preprocessor.text
+                self._token_counter = WordPiece(pre.vocabulary, pre.lowercase, pre.strip_accents)
+        return len(self._token_counter(text))
 
     # -- running -------------------------------------------------------------------
     def _encode(self, items: list[_Item]) -> tuple[dict, list[_Slots], np.ndarray | None]:

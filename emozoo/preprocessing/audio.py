@@ -8,7 +8,6 @@ from pathlib import Path
 
 import numpy as np
 import soundfile as sf
-from scipy.signal import resample_poly
 
 from emozoo.preprocessing.base import ModalityPreprocessor, SkipCallback
 
@@ -35,6 +34,8 @@ def resample(waveform: np.ndarray, from_rate: int, to_rate: int) -> np.ndarray:
     """Polyphase resampling (``scipy.signal.resample_poly``, anti-aliased)."""
     if from_rate == to_rate:
         return waveform.astype(np.float32, copy=False)
+    from scipy.signal import resample_poly  # lazy: scipy.signal takes over a second to import
+
     factor = gcd(int(from_rate), int(to_rate))
     return resample_poly(waveform, int(to_rate) // factor, int(from_rate) // factor).astype(
         np.float32

@@ -21,6 +21,7 @@ import numpy as np
 
 from emozoo.paths import ASSETS_DIR
 from emozoo.preprocessing.base import ModalityPreprocessor, SkipCallback
+from emozoo.preprocessing.wordpiece import WordPiece
 
 TRUNCATION_SIDES = ("right", "left")
 
@@ -119,6 +120,7 @@ class TextPreprocessor(ModalityPreprocessor):
         self._room = self.sequence_length - len(specials)
         self._tokenizer = self._packer = self._eager = None
         self._unknown_id: int | None = None
+        self._wordpiece: WordPiece | None = None
         # Built once on first use; threads sharing this preprocessor wait for it.
         self._build_lock = threading.Lock()
 
@@ -250,8 +252,26 @@ class TextPreprocessor(ModalityPreprocessor):
                 )
             if not visible_text(text):
                 raise ValueError(f"Text {i} is empty (only whitespace or control characters)")
-        ids = np.asarray(self.tokenize(list(texts)), dtype=np.int32)
-        return ids.reshape(len(texts), self.sequence_length)
+        return self.encode(list(texts))
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """Ids ``(batch, sequence_length)`` of checked strings, in plain Python (the same
+        ids as :meth:`tokenize`, TensorFlow's path for ``tf.data``; no TensorFlow)."""
+        with self._build_lock:
+            if self._wordpiece is None:
+                self._wordpiece = WordPiece(self.vocabulary, self.lowercase, self.strip_accents)
+        out = np.zeros((len(texts), self.sequence_length), np.int32)
+        start = self._special_ids.get(self.start_token)
+        end = self._special_ids.get(self.end_token)
+        for row, text in enumerate(texts):
+            ids = self._wordpiece(text)
+            if self.truncation_side == "left":
+                ids = ids[-self._room :] if len(ids) > self._room else ids
+            else:
+                ids = ids[: self._room]
+            ids = ([start] if start is not None else []) + ids + ([end] if end is not None else [])
+            out[row, : len(ids)] = ids
+        return out
 
     @property
     def input_shape(self) -> tuple[int, ...]:

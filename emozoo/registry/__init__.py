@@ -17,6 +17,7 @@ from emozoo.registry.registry import (
     register_model,
     unregister_model,
     user_models_dir,
+    write_lite_card,
     write_weights_card,
 )
 from emozoo.registry.weights import WeightsError, WeightsInfo, sha256_file, verify_weights
@@ -40,5 +41,6 @@ __all__ = [
     "unregister_model",
     "user_models_dir",
     "verify_weights",
+    "write_lite_card",
     "write_weights_card",
 ]

@@ -40,6 +40,9 @@ class ModelEntry:
         preprocessing: per-modality preprocessing parameters.
         weights: provenance and hash of pretrained weights, or ``None``.
         recipe: how ``tools/pretrain.py`` trains and evaluates it (data, epochs, optimiser).
+        lite: the LiteRT build of the shipped weights that inference runs without
+            TensorFlow (``file``, ``sha256``, ``size_bytes``, ``quantize``, ``parity``),
+            written by ``tools/build_lite.py``; empty if there is none.
     """
 
     name: str
@@ -51,6 +54,7 @@ class ModelEntry:
     preprocessing: dict[str, dict[str, Any]] = field(default_factory=dict)
     weights: WeightsInfo | None = None
     recipe: dict[str, Any] = field(default_factory=dict)
+    lite: dict[str, Any] = field(default_factory=dict)
     source: str = "user"
 
     def __post_init__(self):
@@ -105,4 +109,6 @@ class ModelEntry:
             data["recipe"] = copy.deepcopy(self.recipe)
         if self.weights is not None:
             data["weights"] = self.weights.to_dict()
+        if self.lite:
+            data["lite"] = copy.deepcopy(self.lite)
         return data

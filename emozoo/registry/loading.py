@@ -178,12 +178,45 @@ def load_preprocessor(name: str):
     return Preprocessor(entry.modalities, entry.preprocessing, entry.labels)
 
 
+def _weights_params(path: Path) -> int:
+    """Parameters stored in a ``.weights.h5`` file: the sizes of its arrays (h5py, no Keras)."""
+    import h5py
+
+    total = 0
+
+    def count(_, item):
+        nonlocal total
+        if isinstance(item, h5py.Dataset):
+            total += int(item.size)
+
+    with h5py.File(path, "r") as f:
+        f.visititems(count)
+    return total
+
+
+def _card_inputs(entry: ModelEntry) -> dict[str, dict[str, Any]]:
+    """The model inputs a card implies: one per modality (its preprocessor's shape and
+    dtype) and, for a fused model, a presence flag per modality."""
+    from emozoo.preprocessing import modality_preprocessor
+
+    inputs = {}
+    for modality in entry.modalities:
+        pre = modality_preprocessor(modality, entry.preprocessing[modality])
+        inputs[modality] = {"shape": list(pre.input_shape), "dtype": pre.input_dtype}
+    if len(entry.modalities) > 1:
+        for modality in entry.modalities:
+            inputs[f"{modality}_present"] = {"shape": [1], "dtype": "float32"}
+    return inputs
+
+
 def model_info(name: str, build: bool = True) -> dict[str, Any]:
     """What a registered model is: its card as a dict.
 
     Holds the architecture, modalities, labels, preprocessing, builder arguments and
-    the weights' provenance (file, sha256, size, training data, recipe, metrics). With
-    ``build`` (default) the model is built to add its inputs, output and parameter count.
+    the weights' provenance (file, sha256, size, training data, recipe, metrics), its
+    inputs, output and parameter count. With ``build`` (default) the model is built to
+    read them off it; without, they come from the card, the preprocessors and the
+    weights file (no Keras, no TensorFlow: what ``emozoo info`` prints in a blink).
     """
     entry = get_entry(name)
     info: dict[str, Any] = {
@@ -193,11 +226,12 @@ def model_info(name: str, build: bool = True) -> dict[str, Any]:
         "modalities": list(entry.modalities),
         "labels": list(entry.labels),
         "preprocessing": copy.deepcopy(entry.preprocessing),
-        "config": builder_kwargs(entry) if build else copy.deepcopy(entry.config),
+        "config": builder_kwargs(entry) if build else _card_builder_kwargs(entry),
         "pretrained": entry.pretrained,
         "weights": entry.weights.to_dict() if entry.weights else None,
         "recipe": copy.deepcopy(entry.recipe),
         "source": entry.source,
+        "output": {"shape": [len(entry.labels)], "meaning": "class probabilities"},
     }
     if build:
         from emozoo.models import input_specs
@@ -206,6 +240,21 @@ def model_info(name: str, build: bool = True) -> dict[str, Any]:
         info["inputs"] = {
             k: {"shape": list(s), "dtype": d} for k, (s, d) in input_specs(model).items()
         }
-        info["output"] = {"shape": list(model.output_shape[1:]), "meaning": "class probabilities"}
+        info["output"]["shape"] = list(model.output_shape[1:])
         info["params"] = int(model.count_params())
+    else:
+        info["inputs"] = _card_inputs(entry) if entry.modalities else None
+        info["params"] = _weights_params(verify_weights(entry.weights)) if entry.weights else None
     return info
+
+
+def _card_builder_kwargs(entry: ModelEntry) -> dict[str, Any]:
+    """:func:`builder_kwargs` read off the card alone (no architecture imported)."""
+    kwargs = copy.deepcopy(entry.config)
+    if len(entry.modalities) > 1:
+        encoders = kwargs.setdefault("encoders", {})
+        for modality in entry.modalities:
+            encoders.setdefault(modality, {}).update(_shape_kwargs(entry, modality))
+    elif len(entry.modalities) == 1:
+        kwargs.update(_shape_kwargs(entry, entry.modalities[0]))
+    return kwargs

@@ -305,3 +305,17 @@ def write_weights_card(name: str, weights: WeightsInfo) -> Path:
     path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
     entry.weights = weights
     return path
+
+
+def write_lite_card(name: str, lite: dict[str, Any]) -> Path:
+    """Record ``lite`` (a LiteRT build of the shipped weights) in built-in model ``name``'s
+    card. Used by ``tools/build_lite.py``. Returns the card path."""
+    entry = get_entry(name)
+    if entry.source == "user":
+        raise ValueError(f"{name!r} is a user model; only built-in cards are written")
+    path = builtin_config_path(name)
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data["lite"] = dict(lite)
+    path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    entry.lite = dict(lite)
+    return path
