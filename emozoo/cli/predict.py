@@ -68,7 +68,7 @@ def predict_text_argument(args) -> str | None:
 def _cmd_predict(args) -> int:
     text = predict_text_argument(args)
     if args.image is None and text is None and args.audio is None:
-        raise ValueError("give at least one of --image, --text (or --text-file), --audio")
+        raise ValueError("give at least one of --image, --text, --audio (or --text-file)")
     rec = _recognizer(args, max_faces=args.max_faces)
     result = rec.predict(
         image=args.image,

@@ -1,11 +1,13 @@
-"""Face detection and alignment with the Haar cascades shipped in the OpenCV 4.x wheel.
+"""Face detection and alignment: BlazeFace (a DNN with eye landmarks, the default) or
+the Haar cascades shipped in the OpenCV 4.x wheel (the fallback, ``method="haar"``).
 
-Nothing is downloaded: the cascades are read from ``cv2.data.haarcascades``. Faces are
-found with ``haarcascade_frontalface_default.xml``, confirmed by ``..._alt2.xml``, levelled
-by the eyes (``haarcascade_eye.xml``) when both are found, and cropped to the detector's
-box. On FER2013 PrivateTest faces (upscaled 3x and padded; ``tools/check_face_detector.py``)
-the median FER2013 frame is 1.02 times the detector's box and centred on it, so the box
-itself matches the crops the face models were trained on.
+Nothing is downloaded. BlazeFace (:mod:`emozoo.inference.blazeface`) gives boxes and
+eye keypoints; each box is reframed as FER2013 frames its faces (measured on PublicTest)
+and the crop is levelled by the eyes. The Haar path finds faces with
+``haarcascade_frontalface_default.xml``, confirms them with ``..._alt2.xml``, levels them
+by ``haarcascade_eye.xml`` when both eyes are found and crops the detector's box (on
+FER2013 PrivateTest faces upscaled 3x and padded, the median FER2013 frame is 1.02 times
+that box). ``tools/check_face_detector.py`` compares the two.
 """
 
 from __future__ import annotations
@@ -18,12 +20,40 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from emozoo.inference.blazeface import BlazeFace
+
 #: Faces narrower than this fraction of the image's shorter side are ignored.
 MIN_FACE_FRACTION = 0.04
 #: Images are downscaled so that their longer side is at most this for detection.
 DETECT_MAX_SIDE = 1024
-#: Eye-based rotation is applied only up to this angle (degrees).
+#: Eye-based rotation is applied only up to this angle (degrees): Haar's eye boxes are
+#: noisy; BlazeFace's landmarks hold up to steeper tilts.
 MAX_ALIGN_ANGLE = 30.0
+MAX_ALIGN_ANGLE_LANDMARKS = 45.0
+#: Face detectors: MediaPipe's BlazeFace (DNN, landmarks) or OpenCV's Haar cascades.
+DETECTORS = ("blazeface", "haar")
+#: A BlazeFace box is this share of the FER2013 frame around the same face, and its
+#: centre this share of the frame lower (medians over 568 PublicTest faces): crops are
+#: framed as the model's training faces were.
+BLAZEFACE_BOX_IN_FRAME = 0.882
+BLAZEFACE_CENTRE_DROP = 0.055
+
+
+def _drop_merged(detections: list) -> list:
+    """Drop boxes that hold the centres of two or more better detections (BlazeFace's
+    tiles sometimes add one box around two neighbouring faces)."""
+    kept = []
+    for i, d in enumerate(detections):
+        x, y, w, h = d.box
+        inside = sum(
+            1
+            for other in detections[:i]
+            if x <= other.box[0] + other.box[2] / 2 <= x + w
+            and y <= other.box[1] + other.box[3] / 2 <= y + h
+        )
+        if inside < 2:
+            kept.append(d)
+    return kept
 
 
 def _cascade(name: str) -> cv2.CascadeClassifier:
@@ -87,9 +117,14 @@ class FaceDetector:
         min_neighbors: int = 3,
         strong_neighbors: int = 10,
         scale_factor: float = 1.1,
+        method: str = "blazeface",
     ):
         if not 0 < min_face_fraction < 1:
             raise ValueError(f"min_face_fraction must be in (0, 1), got {min_face_fraction}")
+        if method not in DETECTORS:
+            raise ValueError(f"method must be one of {DETECTORS}, got {method!r}")
+        self.method = method
+        self._blazeface = BlazeFace() if method == "blazeface" else None
         self.align = align
         self.min_face_fraction = float(min_face_fraction)
         self.min_neighbors = int(min_neighbors)
@@ -205,6 +240,44 @@ class FaceDetector:
 
         An empty list means no face was found.
         """
+        if self._blazeface is not None:
+            return self._detect_blazeface(image, max_faces)
+        return self._detect_haar(image, max_faces)
+
+    def _detect_blazeface(self, image: np.ndarray, max_faces: int | None) -> list[Face]:
+        """BlazeFace boxes, reframed as FER2013 frames its faces, levelled by its eyes."""
+        gray = self._gray(image)
+        rgb = cv2.cvtColor(gray, cv2.COLOR_GRAY2RGB) if np.asarray(image).ndim == 2 else image
+        if rgb.shape[-1] == 4:
+            rgb = cv2.cvtColor(rgb, cv2.COLOR_RGBA2RGB)
+        detections = _drop_merged(self._blazeface.detect(rgb))
+        min_side = self.min_face_fraction * min(gray.shape)
+        faces = []
+        for detection in detections:
+            x, y, w, h = detection.box
+            side = max(w, h) / BLAZEFACE_BOX_IN_FRAME
+            if side < min_side:
+                continue
+            cx, cy = x + w / 2, y + h / 2 - BLAZEFACE_CENTRE_DROP * side
+            box = (
+                int(round(cx - side / 2)),
+                int(round(cy - side / 2)),
+                int(round(side)),
+                int(round(side)),
+            )
+            # Keypoints 0 and 1: the subject's right eye (the image's left) and left eye.
+            (ax, ay), (bx, by) = detection.keypoints[0], detection.keypoints[1]
+            eyes, angle = None, 0.0
+            if self.align:
+                angle = math.degrees(math.atan2(by - ay, bx - ax))
+                eyes = ((float(ax), float(ay)), (float(bx), float(by)))
+                if abs(angle) > MAX_ALIGN_ANGLE_LANDMARKS:
+                    eyes, angle = None, 0.0
+            faces.append(Face(box=box, crop=self._crop(gray, box, angle), angle=angle, eyes=eyes))
+        faces.sort(key=lambda f: -f.area)
+        return faces[:max_faces]
+
+    def _detect_haar(self, image: np.ndarray, max_faces: int | None) -> list[Face]:
         gray = self._gray(image)
         faces = []
         for box in self.boxes(gray)[:max_faces]:

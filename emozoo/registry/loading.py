@@ -178,8 +178,12 @@ def load_preprocessor(name: str):
     return Preprocessor(entry.modalities, entry.preprocessing, entry.labels)
 
 
-def _weights_params(path: Path) -> int:
-    """Parameters stored in a ``.weights.h5`` file: the sizes of its arrays (h5py, no Keras)."""
+def _weights_params(path: Path) -> int | None:
+    """Parameters stored in a ``.weights.h5`` file (or the weights inside a ``.keras``
+    archive): the sizes of its arrays, read with h5py (no Keras). ``None`` if unreadable."""
+    import io
+    import zipfile
+
     import h5py
 
     total = 0
@@ -189,8 +193,17 @@ def _weights_params(path: Path) -> int:
         if isinstance(item, h5py.Dataset):
             total += int(item.size)
 
-    with h5py.File(path, "r") as f:
-        f.visititems(count)
+    try:
+        if path.suffix == ".keras":
+            with zipfile.ZipFile(path) as archive:
+                source = io.BytesIO(archive.read("model.weights.h5"))
+        else:
+            source = path
+        with h5py.File(source, "r") as f:
+            # A .keras archive also keeps the optimizer's state: count the model's only.
+            (f["layers"] if "layers" in f and path.suffix == ".keras" else f).visititems(count)
+    except (OSError, KeyError, zipfile.BadZipFile):
+        return None
     return total
 
 

@@ -219,6 +219,7 @@ def register_model(
     if base is not None:
         parent = get_entry(base).to_dict()
         parent.pop("weights", None)
+        parent.pop("lite", None)  # built from the base's weights, not these
     elif architecture is not None:
         parent = {"architecture": architecture, "config": {}, "preprocessing": {}}
     else:

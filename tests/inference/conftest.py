@@ -19,7 +19,15 @@ RATE = 16000
 def rec():
     from emozoo import EmotionRecognizer
 
-    return EmotionRecognizer("cnn_lstm_fusion")
+    return EmotionRecognizer("cnn_lstm_fusion")  # the LiteRT build: what users run
+
+
+@pytest.fixture(scope="session")
+def keras_rec():
+    """The same model on the Keras path (split encoders and head)."""
+    from emozoo import EmotionRecognizer
+
+    return EmotionRecognizer("cnn_lstm_fusion", backend="keras")
 
 
 @pytest.fixture(scope="session")

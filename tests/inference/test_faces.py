@@ -1,4 +1,4 @@
-"""Face detection, alignment and tracking (OpenCV only)."""
+"""Face detection, alignment and tracking: the Haar fallback (OpenCV only) and BlazeFace."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from emozoo.inference.video import IoUTracker
 
 @pytest.fixture(scope="module")
 def detector():
-    return FaceDetector()
+    return FaceDetector(method="haar")
 
 
 def test_finds_the_astronauts_face_and_levels_the_eyes(detector, astronaut_rgb):

@@ -23,8 +23,8 @@ def test_top_level_export_is_lazy():
     assert emozoo.EmotionRecognizer is EmotionRecognizer
 
 
-def test_split_model_matches_the_whole_model(rec):
-    runner: ModelRunner = rec.runner
+def test_split_model_matches_the_whole_model(keras_rec):
+    runner: ModelRunner = keras_rec.runner
     assert runner.split
     rng = np.random.default_rng(0)
     raw = {

@@ -1,0 +1,94 @@
+"""The LiteRT builds of the shipped weights: checked files, the Keras model's answers,
+and inference that never starts TensorFlow."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import emozoo
+from emozoo.inference.lite import LiteRunner, lite_path
+from emozoo.registry import get_entry, sha256_file
+
+LITE = [n for n in emozoo.list_models(pretrained=True) if get_entry(n).lite]
+
+
+def test_the_default_model_and_the_small_encoders_have_lite_builds():
+    assert {"cnn_lstm_fusion", "face_cnn", "text_bilstm", "audio_lstm"} <= set(LITE)
+
+
+@pytest.mark.parametrize("name", LITE)
+def test_lite_file_is_checked_and_built_from_the_shipped_weights(name):
+    entry = get_entry(name)
+    path = lite_path(name)
+    assert sha256_file(path) == entry.lite["sha256"] == entry.lite["sha256"]
+    assert entry.lite["weights_sha256"] == entry.weights.sha256
+    assert entry.lite["parity"]["top1_agreement"] >= 0.99
+    assert entry.lite["parity"]["missing_modalities"]["max_abs_diff"] < 1e-3
+
+
+@pytest.mark.parametrize("name", LITE)
+def test_lite_runner_answers_as_keras(name):
+    from emozoo.export import synthetic_samples
+
+    runner = LiteRunner(name)
+    model = emozoo.load(name)
+    inputs = synthetic_samples(name, 6, seed=3, drop_modalities=True).inputs
+    keras_out = model.predict(inputs, verbose=0)
+    features = {
+        m: inputs[m]
+        for m in runner.modalities
+        if not runner.multimodal or inputs[f"{m}_present"].all()
+    }
+    rows = [
+        i
+        for i in range(6)
+        if not runner.multimodal
+        or all(inputs[f"{m}_present"][i, 0] == (m in features) for m in runner.modalities)
+    ]
+    if not features or not rows:
+        pytest.skip("no rows with these modalities in the synthetic draw")
+    lite_out = runner.classify({m: v[rows] for m, v in features.items()})
+    np.testing.assert_allclose(lite_out, keras_out[rows], atol=1e-4)
+
+
+def test_a_stale_build_is_refused(monkeypatch):
+    entry = get_entry("face_cnn")
+    monkeypatch.setitem(entry.lite, "weights_sha256", "0" * 64)
+    with pytest.raises(emozoo.WeightsError, match="rebuild"):
+        lite_path("face_cnn")
+
+
+def test_models_registered_from_a_base_do_not_inherit_its_build():
+    entry = emozoo.register_model("tmp_face", base="face_cnn", labels=["a", "b"], persist=False)
+    assert not entry.lite
+
+
+def test_recognizer_backends(astronaut):
+    from emozoo import EmotionRecognizer
+
+    lite = EmotionRecognizer("face_cnn")
+    keras = EmotionRecognizer("face_cnn", backend="keras")
+    assert type(lite.runner).__name__ == "LiteRunner"
+    assert type(keras.runner).__name__ == "ModelRunner"
+    a, b = lite.predict(image=astronaut), keras.predict(image=astronaut)
+    for label in a.probabilities:
+        assert a.probabilities[label] == pytest.approx(b.probabilities[label], abs=1e-4)
+    with pytest.raises(ValueError, match="backend"):
+        EmotionRecognizer("face_cnn", backend="onnx")
+    with pytest.raises(ValueError, match="shipped weights"):
+        EmotionRecognizer("face_cnn", weights="x.weights.h5", backend="lite")
+
+
+def test_predict_on_the_command_line_starts_no_tensorflow(astronaut):
+    code = (
+        "import sys; from emozoo.cli import main; "
+        f"main(['predict', '--text', 'I am furious', '--image', {str(astronaut)!r}]); "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "angry" in out.stdout or "happy" in out.stdout
+    assert out.stdout.strip().splitlines()[-1] == "[]"
