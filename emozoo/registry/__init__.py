@@ -1,4 +1,4 @@
-"""Named models: the zoo configs, user registrations, loading and model cards."""
+"""Named models: the cards (zoo configs) in the family folders, user registrations, loading."""
 
 from emozoo.registry.entry import ModelEntry
 from emozoo.registry.loading import (

@@ -1,4 +1,4 @@
-"""A registered model: the in-memory form of one ``zoo_configs/<name>.json`` file."""
+"""A registered model: the in-memory form of one card (``emozoo/models/<family>/<name>.json``)."""
 
 from __future__ import annotations
 
