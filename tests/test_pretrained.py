@@ -101,3 +101,11 @@ def test_float16_weights_load_as_float32(name):
     assert np.dtype("float16") in dtypes and np.dtype("float32") not in dtypes
     model = emozoo.load(name)
     assert {str(w.dtype) for w in model.weights if "float" in str(w.dtype)} == {"float32"}
+
+
+@pytest.mark.parametrize("name", PRETRAINED)
+def test_card_headline_names_a_recorded_figure_and_its_peer(name):
+    entry = get_entry(name)
+    headline = entry.headline
+    assert headline["metric"] in entry.weights.metrics[headline["set"]]
+    assert headline["peer"] and headline["peer_source"] and 0 < headline["peer_value"] <= 1

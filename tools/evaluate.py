@@ -59,6 +59,39 @@ def markdown_table(summary: dict) -> str:
     return "\n".join(lines)
 
 
+def summary_table(names) -> str:
+    """One line per model: its headline figure beside its peer's on the same test."""
+    import emozoo
+    from emozoo.registry import get_entry
+
+    lines = [
+        "| model | params | weights | test set | metric | emozoo | peer on the same test |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name in names:
+        entry = get_entry(name)
+        metrics = entry.weights.metrics
+        head = dict(entry.headline) or {"set": next(iter(metrics)), "metric": "accuracy"}
+        value = metrics[head["set"]][head["metric"]]
+        info = emozoo.model_info(name, build=False)
+        shown = f"{value:.1%}" if head["metric"] in ("accuracy", "uar") else f"{value:.3f}"
+        peer = "-"
+        if "peer_value" in head:
+            peer_value = head["peer_value"]
+            peer_shown = (
+                f"{peer_value:.1%}"
+                if peer_value <= 1 and head["metric"] in ("accuracy", "uar")
+                else f"{peer_value:.3f}"
+            )
+            peer = f"{head['peer']}: {peer_shown}"
+        metric = head["metric"].replace("_", "-").replace("weighted-f1", "weighted-F1")
+        lines.append(
+            f"| `{name}` | {info['params']:,} | {entry.weights.size_bytes / 2**20:.1f} MiB | "
+            f"{head['set']} | {metric} | {shown} | {peer} |"
+        )
+    return "\n".join(lines)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("names", nargs="+", help="registered model names (or 'pretrained' for all)")
@@ -72,6 +105,11 @@ def main(argv=None) -> int:
         "--markdown", action="store_true", help="also print a markdown table (for the README)"
     )
     parser.add_argument(
+        "--summary",
+        action="store_true",
+        help="no evaluation: one line per model (headline figure and peer), markdown",
+    )
+    parser.add_argument(
         "--cards-only",
         action="store_true",
         help="no evaluation: print the markdown table of the metrics recorded in the zoo configs",
@@ -83,6 +121,9 @@ def main(argv=None) -> int:
     from emozoo.registry import get_entry, write_weights_card
 
     names = emozoo.list_models(pretrained=True) if args.names == ["pretrained"] else args.names
+    if args.summary:
+        print(summary_table(names))
+        return 0
     if args.cards_only:
         print(markdown_table({name: get_entry(name).weights.metrics for name in names}))
         return 0

@@ -43,6 +43,9 @@ class ModelEntry:
         lite: the LiteRT build of the shipped weights that inference runs without
             TensorFlow (``file``, ``sha256``, ``size_bytes``, ``quantize``, ``parity``),
             written by ``tools/build_lite.py``; empty if there is none.
+        headline: the figure the model is chosen for and its peer on the same test
+            (``set``, ``metric``, ``peer``, ``peer_value``, ``peer_source``): the README's
+            one-line-per-model table (``tools/evaluate.py pretrained --summary``).
     """
 
     name: str
@@ -55,6 +58,7 @@ class ModelEntry:
     weights: WeightsInfo | None = None
     recipe: dict[str, Any] = field(default_factory=dict)
     lite: dict[str, Any] = field(default_factory=dict)
+    headline: dict[str, Any] = field(default_factory=dict)
     source: str = "user"
 
     def __post_init__(self):
@@ -111,4 +115,6 @@ class ModelEntry:
             data["weights"] = self.weights.to_dict()
         if self.lite:
             data["lite"] = copy.deepcopy(self.lite)
+        if self.headline:
+            data["headline"] = copy.deepcopy(self.headline)
         return data

@@ -220,6 +220,7 @@ def register_model(
         parent = get_entry(base).to_dict()
         parent.pop("weights", None)
         parent.pop("lite", None)  # built from the base's weights, not these
+        parent.pop("headline", None)
     elif architecture is not None:
         parent = {"architecture": architecture, "config": {}, "preprocessing": {}}
     else:
