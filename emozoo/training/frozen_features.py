@@ -9,7 +9,9 @@ shares its weights with the full model. The recipe says so with::
     "frozen_features": {"layer": "layer_statistics", "augmented_copies": 2}
 
 Augmented copies of a clip: speed perturbation (0.9-1.1, by resampling: tempo and
-pitch together), random gain, Gaussian noise at a random SNR, and a time shift.
+pitch together), random gain, Gaussian noise at a random SNR, with probability
+``"babble"`` another training clip mixed in at 5-20 dB (overlapping talkers), and a
+time shift.
 """
 
 from __future__ import annotations
@@ -46,9 +48,21 @@ def head_model(model: keras.Model, layer: str) -> keras.Model:
 
 
 def perturb(
-    waveform: np.ndarray, rng: np.random.Generator, sample_rate: int, num_samples: int
+    waveform: np.ndarray,
+    rng: np.random.Generator,
+    sample_rate: int,
+    num_samples: int,
+    other: np.ndarray | None = None,
 ) -> np.ndarray:
-    """One augmented copy of a clip (see the module docstring)."""
+    """One augmented copy of a clip (see the module docstring); ``other``, another clip,
+    is mixed in as babble."""
+    if other is not None:
+        other = np.resize(other, len(waveform)) if len(other) else np.zeros_like(waveform)
+        speech = np.mean(waveform**2) + 1e-10
+        snr = rng.uniform(5, 20)
+        waveform = waveform + other * np.sqrt(
+            speech / 10 ** (snr / 10) / (np.mean(other**2) + 1e-10)
+        )
     speed = rng.uniform(0.9, 1.1)
     target = int(round(sample_rate / speed))
     waveform = resample(waveform, sample_rate, target) if target != sample_rate else waveform
@@ -68,6 +82,7 @@ def compute_features(
     preprocessor,
     *,
     augmented_copies: int = 0,
+    babble: float = 0.0,
     seed: int = 0,
     batch_size: int = 32,
     cache: str | Path | None = None,
@@ -90,11 +105,19 @@ def compute_features(
     for start in range(0, len(records), batch_size):
         paths = records.items[start : start + batch_size]
         clips = []
-        for path in paths:
-            wave, file_rate = read_audio(path)
-            wave = resample(wave, file_rate, rate)
+
+        def clip_at(index: int) -> np.ndarray:
+            wave, file_rate = read_audio(records.items[index])
+            return resample(wave, file_rate, rate)
+
+        for offset in range(len(paths)):
+            wave = clip_at(start + offset)
             clips.append([fit_length(wave, num_samples)])
-            clips[-1] += [perturb(wave, rng, rate, num_samples) for _ in range(augmented_copies)]
+            for _ in range(augmented_copies):
+                other = None
+                if rng.random() < babble:
+                    other = clip_at(int(rng.integers(len(records))))
+                clips[-1].append(perturb(wave, rng, rate, num_samples, other))
         batch = np.asarray(clips, np.float32)  # (b, copies, samples)
         flat = batch.reshape(-1, num_samples)
         values = np.asarray(predict({"audio": tf.constant(flat)}))
@@ -145,6 +168,7 @@ def train_head_on_features(
     *,
     layer: str,
     augmented_copies: int,
+    babble: float = 0.0,
     batch_size: int,
     cache_dir: str | Path,
     seed: int,
@@ -161,6 +185,7 @@ def train_head_on_features(
         train_records,
         preprocessor,
         augmented_copies=augmented_copies,
+        babble=babble,
         seed=seed,
         cache=cache_dir / f"{cache_key}_train_x{augmented_copies}.npy",
     )

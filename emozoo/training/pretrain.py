@@ -91,6 +91,13 @@ def _pair_encoder(name: str):
     return twin, True
 
 
+def _digest(*parts) -> str:
+    """A short hash of JSON-able parts (names feature caches after what made them)."""
+    import hashlib
+
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:10]
+
+
 def load_pretrained_backbone(model, source: str) -> str:
     """Put converted pretrained weights into ``model``'s ``backbone`` layer; describe them."""
     if source not in PRETRAINED_BACKBONES:
@@ -297,11 +304,13 @@ def pretrain(name: str, args) -> int:
                 preprocessor,
                 layer=frozen["layer"],
                 augmented_copies=int(frozen.get("augmented_copies", 0)),
+                babble=float(frozen.get("babble", 0.0)),
                 batch_size=recipe.get("batch_size", 64),
                 cache_dir=Path("runs") / "features",
                 seed=args.seed,
                 fit_options=fit_options,
-                cache_key=f"{name}_seed{args.seed}",
+                # The features depend on the model's front end and the augmentation.
+                cache_key=f"{name}_seed{args.seed}_{_digest(entry.config, frozen)}",
             )
         else:
             history = train(
@@ -335,7 +344,9 @@ def pretrain(name: str, args) -> int:
         frozen = recipe["frozen_features"]
         extras.append(
             f"backbone frozen, head trained on cached {frozen['layer']} of each clip and "
-            f"{frozen.get('augmented_copies', 0)} augmented copies (speed 0.9-1.1, gain, noise, shift)"
+            f"{frozen.get('augmented_copies', 0)} augmented copies (speed 0.9-1.1, gain, noise, "
+            + (f"babble p={frozen['babble']}, " if frozen.get("babble") else "")
+            + "shift)"
         )
     if recipe.get("embedding_copies"):
         extras.append(f"{recipe['embedding_copies']} augmented embedding copies per item")

@@ -241,6 +241,33 @@ def whisper_encoder_backbone(
     return keras.Model(features, hidden, name=name)
 
 
+@keras.saving.register_keras_serializable(package=_PACKAGE)
+class SpeechLevelNormalization(layers.Layer):
+    """Scale each clip so that its speech (the samples before its zero padding) has
+    ``target_rms`` (0.05, about -26 dBFS): a quiet or distant microphone gives the same
+    features as a close one. Silent clips (RMS under 1e-5) are left alone."""
+
+    def __init__(self, target_rms: float = 0.05, **kwargs):
+        super().__init__(**kwargs)
+        self.target_rms = float(target_rms)
+
+    def call(self, waveforms):
+        positions = ops.arange(ops.shape(waveforms)[1], dtype="float32")[None, :]
+        nonzero = ops.cast(ops.not_equal(waveforms, 0.0), "float32")
+        # Samples up to the last non-zero one are the clip; the rest is padding.
+        last = ops.max(positions * nonzero, axis=1, keepdims=True)
+        active = ops.maximum(last + 1.0, 1.0)
+        rms = ops.sqrt(ops.sum(ops.square(waveforms), axis=1, keepdims=True) / active)
+        gain = ops.where(rms > 1e-5, self.target_rms / ops.maximum(rms, 1e-5), 1.0)
+        return ops.clip(waveforms * gain, -1.0, 1.0)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "target_rms": self.target_rms}
+
+
 def statistics_head(
     stacked,
     *,
@@ -268,6 +295,7 @@ def build_audio_whisper(
     max_frames: int = WHISPER_BASE["max_frames"],
     embedding_dim: int = 256,
     dropout: float = 0.3,
+    normalize_level: bool = False,
     name: str = "audio_whisper",
 ) -> keras.Model:
     """Build the Whisper speech-emotion encoder/classifier.
@@ -280,6 +308,8 @@ def build_audio_whisper(
             Whisper encoder's shape (defaults: Whisper base).
         embedding_dim: width of the embedding (the projection of the mixed statistics).
         dropout: dropout on the statistics and before the classifier.
+        normalize_level: bring each clip's speech to one loudness first
+            (:class:`SpeechLevelNormalization`).
 
     Input ``audio``: float32 waveform ``(batch, samples)`` in [-1, 1], zero-padded.
 
@@ -294,13 +324,14 @@ def build_audio_whisper(
     if num_samples // (2 * hop) > max_frames:
         raise ValueError(f"duration_s is at most {max_frames * 2 * hop / sample_rate} s")
     inputs = keras.Input((num_samples,), name=AUDIO)
+    waveforms = SpeechLevelNormalization(name="level")(inputs) if normalize_level else inputs
     features = WhisperLogMel(
         sample_rate=sample_rate,
         num_mels=num_mels,
         hop_length=hop,
         fft_length=400 * hop // 160,
         name="log_mel",
-    )(inputs)
+    )(waveforms)
     mask = NonPaddingFrames(2 * hop, name="speech_frames")(inputs)
     backbone = whisper_encoder_backbone(
         num_layers=num_layers,
