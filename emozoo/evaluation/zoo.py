@@ -47,12 +47,19 @@ def evaluate_registered(
     """
     import emozoo
     from emozoo.data import make_dataset
-    from emozoo.registry import get_entry
-    from emozoo.training.recipes import records_for
+    from emozoo.data.recipes import records_for
+    from emozoo.models.fusion.compose import split_fused
+    from emozoo.registry import builder_kwargs, get_entry
 
     entry = get_entry(name)
     model = emozoo.load(name, weights=weights)
     preprocessor = emozoo.load_preprocessor(name)
+    split = None
+    if len(entry.modalities) > 1:
+        parts = split_fused(model, entry.architecture, builder_kwargs(entry), entry.labels)
+        split = (
+            None if parts is None else {"encoders": parts[0], "head": parts[1], "embeddings": {}}
+        )
     reports = {}
     pair_splits = {}
     all_sets = evaluation_sets(entry.recipe)
@@ -68,6 +75,18 @@ def evaluate_registered(
         if isinstance(specs, dict) and "retrieval" in specs:
             report = _retrieval_report(model, specs, preprocessor, pair_splits, root)
             report.name = f"{name} on {set_name}"
+            reports[set_name] = report
+            if out_dir is not None:
+                report.save(out_dir, report_stem(set_name))
+            continue
+        if isinstance(specs, dict) and "pairs" in specs and "model" not in specs and split:
+            # Each item's embedding once, then the head over the pairs' combinations.
+            labels, probabilities = _split_pair_predictions(
+                specs, split, preprocessor, pair_splits, root
+            )
+            report = EvaluationReport.from_predictions(
+                f"{name} on {set_name}", labels, probabilities, entry.labels
+            )
             reports[set_name] = report
             if out_dir is not None:
                 report.save(out_dir, report_stem(set_name))
@@ -91,6 +110,40 @@ def evaluate_registered(
         if out_dir is not None:
             report.save(out_dir, report_stem(set_name))
     return reports
+
+
+def _split_pair_predictions(spec: dict, split: dict, preprocessor, cache: dict, root=None):
+    """``(labels, probabilities)`` of a fused model on test pairs, from each item's
+    embedding computed once per split (the same values as the whole model: a missing
+    modality's encoder output never reaches the head)."""
+    from emozoo.data.pairs import MODALITY_ORDER, bank_inputs
+    from emozoo.models import presence_input_name
+
+    pairs, sources, banks = _pair_split(spec["pairs"], preprocessor, cache, root)
+    embeddings = split["embeddings"].setdefault(spec["pairs"], {})
+    for modality in MODALITY_ORDER:
+        if modality not in embeddings:
+            used = np.unique(getattr(pairs, modality)[getattr(pairs, modality) >= 0])
+            encoder = split["encoders"][modality]
+            values = np.asarray(
+                encoder.predict(
+                    {modality: bank_inputs(banks, modality, used)}, batch_size=256, verbose=0
+                )
+            )
+            bank = np.zeros((len(sources[modality]), values.shape[-1]), np.float32)
+            bank[used] = values
+            embeddings[modality] = bank
+    if "sample" in spec:
+        pairs = sample_pairs(pairs, spec["sample"])
+    pairs = pairs.with_modalities(set(spec.get("modalities", MODALITY_ORDER)))
+    inputs = {}
+    for modality in MODALITY_ORDER:
+        index = getattr(pairs, modality)
+        present = index >= 0
+        inputs[modality] = embeddings[modality][np.maximum(index, 0)] * present[:, None]
+        inputs[presence_input_name(modality)] = present[:, None].astype(np.float32)
+    probabilities = split["head"].predict(inputs, batch_size=1024, verbose=0)
+    return pairs.labels, probabilities
 
 
 def _split_condition(specs: list) -> tuple[list, str | None]:

@@ -87,8 +87,8 @@ class ModelRunner:
 
     def _split(self) -> None:
         from emozoo.models import get_architecture, transfer_weights
+        from emozoo.models.fusion.compose import identity_encoders
         from emozoo.registry.loading import builder_kwargs
-        from emozoo.training.fusion import identity_encoders
 
         encoders = {m: self.model.get_layer(f"{m}_encoder") for m in self.modalities}
         dims = {m: int(e.output.shape[-1]) for m, e in encoders.items()}

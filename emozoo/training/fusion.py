@@ -16,17 +16,12 @@ import tensorflow as tf
 from emozoo.data import make_dataset
 from emozoo.data.pairs import PairList
 from emozoo.data.records import Records
-from emozoo.models import MODALITIES, get_architecture, presence_input_name, transfer_weights
-
-
-def identity_encoders(dims: dict[str, int]) -> dict[str, keras.Model]:
-    """Encoders that pass precomputed embeddings through: ``{modality: Model}``."""
-    encoders = {}
-    for modality in MODALITIES:
-        inputs = keras.Input((dims[modality],), name=modality)
-        outputs = keras.layers.Identity(name="embedding")(inputs)
-        encoders[modality] = keras.Model({modality: inputs}, outputs, name=f"{modality}_encoder")
-    return encoders
+from emozoo.models import MODALITIES, presence_input_name
+from emozoo.models.fusion.compose import (  # noqa: F401  (their home before models)
+    assemble,
+    build_head,
+    identity_encoders,
+)
 
 
 def compute_embeddings(
@@ -151,25 +146,3 @@ def pair_embedding_dataset(
         return inputs, label
 
     return ds.batch(batch_size).enumerate().map(gather).prefetch(tf.data.AUTOTUNE)
-
-
-def build_head(
-    architecture: str, builder_kwargs: dict, dims: dict[str, int], labels
-) -> keras.Model:
-    """The fused ``architecture`` over identity encoders (trainable part only)."""
-    return get_architecture(architecture)(
-        labels=list(labels), encoder_models=identity_encoders(dims), **builder_kwargs
-    )
-
-
-def assemble(full: keras.Model, head: keras.Model, encoders: dict[str, keras.Model]) -> keras.Model:
-    """Copy the trained head and the pretrained encoders into ``full`` (in place)."""
-    untouched = transfer_weights(head, full)
-    expected = {f"{m}_encoder" for m in MODALITIES}
-    if set(untouched) != expected:
-        raise ValueError(f"Head weights did not fit the full model: untouched {untouched}")
-    for modality, encoder in encoders.items():
-        missing = transfer_weights(encoder, full.get_layer(f"{modality}_encoder"))
-        if missing:
-            raise ValueError(f"{modality} encoder weights did not fit: {missing}")
-    return full
