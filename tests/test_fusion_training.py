@@ -91,3 +91,30 @@ def test_pair_embedding_dataset_draws_augmented_copies():
         for a, b in zip(first, other, strict=True)
         for m in MODALITIES
     )
+
+
+def test_a_head_over_registered_encoders_loads_as_the_full_model(tmp_path):
+    """Weights holding the fusion head alone, the encoders taken from their registered
+    models: the same model, with nothing shipped twice."""
+    import emozoo
+    from emozoo.models.fusion.compose import split_fused
+    from emozoo.registry import builder_kwargs, get_entry, model_info
+    from emozoo.training import save_inference_weights
+
+    entry = get_entry("cnn_lstm_fusion")
+    full = emozoo.load("cnn_lstm_fusion")
+    _, head = split_fused(full, entry.architecture, builder_kwargs(entry), entry.labels)
+    path = save_inference_weights(head, tmp_path / "head.weights.h5")
+    # The shipped cnn_lstm_fusion's encoders are these models' weights, frozen.
+    encoders = {"face": "face_cnn", "text": "text_bilstm", "audio": "audio_lstm"}
+    emozoo.register_model(
+        "composed_fusion", base="cnn_lstm_fusion", weights=path, encoders=encoders, persist=False
+    )
+    composed = emozoo.load("composed_fusion")
+    inputs = random_inputs(full, batch=4, seed=2)
+    np.testing.assert_allclose(
+        composed.predict(inputs, verbose=0), full.predict(inputs, verbose=0), atol=1e-5
+    )
+    assert path.stat().st_size < 0.3 * get_entry("cnn_lstm_fusion").weights.size_bytes
+    card, built = model_info("composed_fusion", build=False), model_info("composed_fusion")
+    assert card["params"] == built["params"]

@@ -101,6 +101,19 @@ def _read_weights_into(model, path: Path) -> None:
         raise ValueError(f"Weights must be a .weights.h5 or .keras file, got {path}")
 
 
+def _read_composed(model, entry: ModelEntry, head_path: Path) -> None:
+    """Fill a fused model from its head weights file and its encoders' registered models."""
+    from emozoo.models import MODALITIES
+    from emozoo.models.fusion.compose import assemble, build_head
+
+    dims = {m: int(model.get_layer(f"{m}_encoder").output.shape[-1]) for m in MODALITIES}
+    kwargs = {k: v for k, v in builder_kwargs(entry).items() if k != "encoders"}
+    head = build_head(entry.architecture, kwargs, dims, entry.labels)
+    head.load_weights(head_path)
+    encoders = {m: load(name, include_top=False) for m, name in entry.weights.encoders.items()}
+    assemble(model, head, encoders)
+
+
 def load(
     name: str,
     weights: str | Path | None = DEFAULT,
@@ -147,7 +160,10 @@ def load(
             raise FileNotFoundError(f"Weights file {path} does not exist")
 
     trained = build_model(entry, include_top=True)
-    _read_weights_into(trained, path)
+    if isinstance(weights, str) and weights == DEFAULT and entry.weights.encoders:
+        _read_composed(trained, entry, path)
+    else:
+        _read_weights_into(trained, path)
     same_labels = labels is None or tuple(labels) == tuple(entry.labels)
     if same_labels and include_top:
         return trained
@@ -178,7 +194,7 @@ def load_preprocessor(name: str):
     return Preprocessor(entry.modalities, entry.preprocessing, entry.labels)
 
 
-def _weights_params(path: Path) -> int | None:
+def _weights_params(path: Path, without_classifier: bool = False) -> int | None:
     """Parameters stored in a ``.weights.h5`` file (or the weights inside a ``.keras``
     archive): the sizes of its arrays, read with h5py (no Keras). ``None`` if unreadable."""
     import io
@@ -202,6 +218,12 @@ def _weights_params(path: Path) -> int | None:
         with h5py.File(source, "r") as f:
             # A .keras archive also keeps the optimizer's state: count the model's only.
             (f["layers"] if "layers" in f and path.suffix == ".keras" else f).visititems(count)
+            if without_classifier and "layers/classifier_head" in f:
+                # An encoder inside a fused model has no classifier of its own.
+                top = total
+                total = 0
+                f["layers/classifier_head"].visititems(count)
+                total = top - total
     except (OSError, KeyError, zipfile.BadZipFile):
         return None
     return total
@@ -257,7 +279,12 @@ def model_info(name: str, build: bool = True) -> dict[str, Any]:
         info["params"] = int(model.count_params())
     else:
         info["inputs"] = _card_inputs(entry) if entry.modalities else None
-        info["params"] = _weights_params(verify_weights(entry.weights)) if entry.weights else None
+        info["params"] = None
+        if entry.weights:
+            info["params"] = _weights_params(verify_weights(entry.weights))
+            for encoder in entry.weights.encoders.values():
+                weights = get_entry(encoder).weights
+                info["params"] += _weights_params(verify_weights(weights), without_classifier=True)
     return info
 
 

@@ -186,6 +186,7 @@ def register_model(
     training_data: str | None = None,
     metrics: dict[str, Any] | None = None,
     recipe: str | None = None,
+    encoders: dict[str, str] | None = None,
     overwrite: bool = False,
     persist: bool = True,
 ) -> ModelEntry:
@@ -196,7 +197,9 @@ def register_model(
     ``weights`` is a ``.weights.h5`` or ``.keras`` file; its sha256 is recorded now and
     checked at every :func:`emozoo.load`. With ``persist`` (default) the entry is also
     written to ``$EMOZOO_HOME/models/<name>.json`` (``~/.emozoo`` by default), which
-    every later ``import emozoo`` reads; the weights file stays where it is.
+    every later ``import emozoo`` reads; the weights file stays where it is. For a fused
+    model, ``encoders`` (``{modality: registered model}``) says that ``weights`` holds
+    the fusion head alone and each encoder takes that model's weights.
 
     >>> entry = register_model("my_face", base="face_cnn", labels=["happy", "sad"],
     ...                        overwrite=True, persist=False)
@@ -259,7 +262,10 @@ def register_model(
             training_data=training_data,
             recipe=recipe,
             metrics=dict(metrics or {}),
+            encoders=dict(encoders or {}),
         ).to_dict()
+    elif encoders:
+        raise ValueError("encoders names where the encoders' weights come from: give weights too")
     entry = ModelEntry.from_dict(data, source="user")
     if persist:
         _persisted[name] = _write_user_entry(entry)

@@ -20,7 +20,9 @@ class WeightsInfo:
 
     ``file`` is relative to ``emozoo/weights/`` for shipped weights, or absolute for
     weights a user registered. ``metrics`` maps a dataset/split to measured figures
-    (written by ``tools/evaluate.py``, never by hand).
+    (written by ``tools/evaluate.py``, never by hand). ``encoders`` (fused models) maps
+    each modality to the registered model whose shipped weights its encoder takes: the
+    file then holds the fusion head alone, so encoders are not shipped twice.
     """
 
     file: str
@@ -30,6 +32,7 @@ class WeightsInfo:
     recipe: str | None = None
     metrics: dict[str, Any] = field(default_factory=dict)
     notes: str | None = None
+    encoders: dict[str, str] = field(default_factory=dict)
 
     @property
     def path(self) -> Path:

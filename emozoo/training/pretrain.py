@@ -126,14 +126,24 @@ def save_shipped_weights(model, path: Path, dtype: str | None) -> Path:
 def train_fused(entry, recipe: dict, fit_options: dict, weights_path: Path, seed: int):
     """Train a fused model's head on pseudo-pair embeddings of frozen pretrained encoders.
 
-    ``recipe["embedding_copies"]`` (default 0) trains on that many augmented copies of
-    each training item's embedding instead of the clean one; ``recipe["alignment"]``
-    adds the cross-modal contrastive loss (Transformer fusion only).
+    ``recipe["embedding_copies"]`` (default 0; a number, or one per modality) trains on
+    that many augmented copies of each training item's embedding instead of the clean
+    one; ``recipe["alignment"]`` adds the cross-modal contrastive loss (Transformer fusion
+    only); ``recipe["compose_encoders"]`` ships the head alone, the encoders coming from
+    their registered models (no weights shipped twice). Returns ``(model, history,
+    training data, composed encoders)``.
     """
+
+    def copies_of(modality: str) -> int:
+        copies = recipe.get("embedding_copies", 0)
+        return int(copies.get(modality, 0) if isinstance(copies, dict) else copies)
 
     encoders, bucket = {}, {}
     for m, name in recipe["encoders"].items():
         encoders[m], bucket[m] = _pair_encoder(name)
+        if bucket[m] and copies_of(m):
+            # Augmented copies run through the fixed-length model (same weights).
+            encoders[m], bucket[m] = emozoo.load(name, include_top=False), False
     preprocessors = {m: emozoo.load_preprocessor(name) for m, name in recipe["encoders"].items()}
     copies = recipe.get("embedding_copies", 0)
     datasets = {}
@@ -141,7 +151,7 @@ def train_fused(entry, recipe: dict, fit_options: dict, weights_path: Path, seed
         pairs, sources = load_pairs(split)
         embeddings = {}
         for modality, records in sources.items():
-            split_copies = copies if split == "train" else 0
+            split_copies = copies_of(modality) if split == "train" else 0
             key = (split, recipe["encoders"][modality], split_copies)
             if key not in _EMBEDDINGS:
                 print(
@@ -176,7 +186,11 @@ def train_fused(entry, recipe: dict, fit_options: dict, weights_path: Path, seed
     )
     model = assemble(build_model(entry), head, encoders)
     weights_path.parent.mkdir(parents=True, exist_ok=True)
-    model.save_weights(weights_path)
+    composed = dict(recipe["encoders"]) if recipe.get("compose_encoders") else {}
+    if composed:
+        save_inference_weights(head, weights_path)
+    else:
+        model.save_weights(weights_path)
     if recipe.get("weights_dtype", "float32") != "float32":
         cast_weights_file(weights_path, dtype=recipe["weights_dtype"])
     count, pair_seed, full = PAIR_DEFAULTS["train"]
@@ -185,7 +199,7 @@ def train_fused(entry, recipe: dict, fit_options: dict, weights_path: Path, seed
         f"{count:,} training pairs (seed {pair_seed}, {1 - full:.0%} with a random subset of modalities dropped) "
         "from fer2013/Training, carer_emotion/train + goemotions/train + meld_text/train, "
         "ravdess_speech/train + tess/all"
-        + (f", each item's embedding drawn from {copies} augmented copies" if copies else "")
+        + (f", each item's embedding drawn from augmented copies ({copies})" if copies else "")
         + "; best epoch chosen on 2,000 validation pairs from the validation splits. "
         f"Encoders frozen from the pretrained {', '.join(recipe['encoders'].values())}; only the fusion head was trained"
         + (
@@ -195,7 +209,7 @@ def train_fused(entry, recipe: dict, fit_options: dict, weights_path: Path, seed
             else "."
         )
     )
-    return model, history, training_data
+    return model, history, training_data, composed
 
 
 def repack(name: str) -> int:
@@ -262,9 +276,9 @@ def pretrain(name: str, args) -> int:
         label_smoothing=recipe.get("label_smoothing", 0.0),
         verbose=args.verbose,
     )
-    initialisation = None
+    initialisation, composed = None, {}
     if recipe["train"] == "pairs":
-        model, history, training_data = train_fused(
+        model, history, training_data, composed = train_fused(
             entry, recipe, fit_options, weights_path, args.seed
         )
     else:
@@ -367,6 +381,7 @@ def pretrain(name: str, args) -> int:
         ),
         metrics={},
         notes=f"best validation accuracy {best_val:.4f}",
+        encoders=composed,
     )
     if experiment:
         reports = evaluate_registered(name, weights=weights_path, out_dir=args.out_dir / "reports")
