@@ -74,3 +74,16 @@ def test_bad_durations_are_errors(duration_s):
 
     with pytest.raises(ValueError, match="duration_s"):
         build_audio_whisper(duration_s=duration_s, num_layers=1, hidden_dim=8, num_heads=2)
+
+
+def test_speech_level_normalisation_ignores_gain_and_padding():
+    from emozoo.models.audio_whisper import SpeechLevelNormalization
+
+    rng = np.random.default_rng(2)
+    speech = (0.2 * rng.standard_normal(800)).astype(np.float32)
+    clips = np.zeros((3, 1200), np.float32)
+    clips[0, :800], clips[1, :800] = speech, speech * 10 ** (-30 / 20)  # 30 dB quieter
+    out = np.asarray(SpeechLevelNormalization(target_rms=0.05)(clips))
+    np.testing.assert_allclose(out[0], out[1], atol=1e-5)
+    np.testing.assert_allclose(np.sqrt(np.mean(out[0, :800] ** 2)), 0.05, rtol=1e-3)
+    assert not out[0, 800:].any() and not out[2].any()  # padding and silence stay zero
