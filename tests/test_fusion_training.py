@@ -110,11 +110,14 @@ def test_a_head_over_registered_encoders_loads_as_the_full_model(tmp_path):
     emozoo.register_model(
         "composed_fusion", base="cnn_lstm_fusion", weights=path, encoders=encoders, persist=False
     )
-    composed = emozoo.load("composed_fusion")
-    inputs = random_inputs(full, batch=4, seed=2)
-    np.testing.assert_allclose(
-        composed.predict(inputs, verbose=0), full.predict(inputs, verbose=0), atol=1e-5
-    )
-    assert path.stat().st_size < 0.3 * get_entry("cnn_lstm_fusion").weights.size_bytes
-    card, built = model_info("composed_fusion", build=False), model_info("composed_fusion")
-    assert card["params"] == built["params"]
+    try:
+        composed = emozoo.load("composed_fusion")
+        inputs = random_inputs(full, batch=4, seed=2)
+        np.testing.assert_allclose(
+            composed.predict(inputs, verbose=0), full.predict(inputs, verbose=0), atol=1e-5
+        )
+        assert path.stat().st_size < 0.3 * get_entry("cnn_lstm_fusion").weights.size_bytes
+        card, built = model_info("composed_fusion", build=False), model_info("composed_fusion")
+        assert card["params"] == built["params"]
+    finally:
+        emozoo.registry.unregister_model("composed_fusion")

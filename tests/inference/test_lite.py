@@ -64,7 +64,10 @@ def test_a_stale_build_is_refused(monkeypatch):
 
 def test_models_registered_from_a_base_do_not_inherit_its_build():
     entry = emozoo.register_model("tmp_face", base="face_cnn", labels=["a", "b"], persist=False)
-    assert not entry.lite
+    try:
+        assert not entry.lite and not entry.headline
+    finally:
+        emozoo.registry.unregister_model("tmp_face")
 
 
 def test_recognizer_backends(astronaut):
