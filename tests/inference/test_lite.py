@@ -3,6 +3,7 @@ and inference that never starts TensorFlow."""
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
 
@@ -90,8 +91,38 @@ def test_predict_on_the_command_line_starts_no_tensorflow(astronaut):
     code = (
         "import sys; from emozoo.cli import main; "
         f"main(['predict', '--text', 'I am furious', '--image', {str(astronaut)!r}]); "
-        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras')))"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'tensorflow', 'keras', "
+        "'keras_hub', 'tensorflow_text', 'jax', 'matplotlib', 'tensorboard'}))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert "angry" in out.stdout or "happy" in out.stdout
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_inference_requirements_list_what_the_lite_path_imports():
+    """requirements-inference.txt covers every third-party module ``emozoo predict`` uses."""
+    from emozoo.paths import PROJECT_ROOT
+
+    listed = {
+        line.split(">")[0].split("=")[0].split("<")[0].strip()
+        for line in (PROJECT_ROOT / "requirements-inference.txt").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    }
+    code = (
+        "import sys; from emozoo.cli import main; "
+        "main(['predict', '--text', 'so happy', '--audio', "
+        f"{str(PROJECT_ROOT / 'emozoo/assets/samples/happy.wav')!r}]); "
+        "print(sorted({m.split('.')[0] for m in sys.modules} - set(sys.stdlib_module_names)))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    used = set(ast.literal_eval(out.stdout.strip().splitlines()[-1]))
+    provided_by = {  # import name -> distribution in the requirements
+        "ai_edge_litert": "ai-edge-litert", "cv2": "opencv-python-headless", "numpy": "numpy",
+        "regex": "regex", "scipy": "scipy", "soundfile": "soundfile", "_soundfile": "soundfile",
+        "_soundfile_data": "soundfile", "_cffi_backend": "soundfile", "h5py": "h5py",
+    }  # fmt: skip
+    ignored = {"emozoo", "__main__", "_distutils_hack", "typing_extensions"}
+    ignored |= {m for m in used if m.startswith("__editable__")}
+    unknown = used - ignored - set(provided_by)
+    assert not unknown, f"emozoo predict imports {sorted(unknown)}, not in the requirements"
+    assert {provided_by[m] for m in used & set(provided_by)} <= listed
