@@ -202,6 +202,7 @@ def main(argv=None) -> int:
 
     detector = FaceDetector(align=True)
     photo_crops, photo_labels, missed = labelled_crops(detector)
+    haar_found = len(labelled_crops(FaceDetector(align=True, method="haar"))[0])
     fer_crops, fer_labels = recropped_fer(detector, args.n)
     from emozoo.data import load_source
 
@@ -210,7 +211,10 @@ def main(argv=None) -> int:
     found = sum(c is not None for c in fer_crops)
     models = [FerPeer(), *(ZooModel(name) for name in args.models)]
     results = {}
-    print(f"labelled real-photo faces: {len(LABELLED_FACES)}, detected {len(photo_crops)}")
+    print(
+        f"labelled real-photo faces: {len(LABELLED_FACES)}, found by BlazeFace "
+        f"{len(photo_crops)}, by the Haar cascades {haar_found}"
+    )
     print(f"FER2013 PrivateTest re-cropped: {found} of {len(fer_crops)} faces detected")
     print(f"{'model':30s} {'FER as given':>13s} {'photos':>8s} {'FER re-cropped':>15s}")
     for model in models:
@@ -228,6 +232,7 @@ def main(argv=None) -> int:
             {
                 "labelled_faces": len(LABELLED_FACES),
                 "photo_faces_detected": len(photo_crops),
+                "photo_faces_detected_by_haar": haar_found,
                 "fer_recropped": len(fer_crops),
                 "fer_faces_detected": found,
                 "results": results,
