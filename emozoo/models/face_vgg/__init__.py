@@ -1,6 +1,6 @@
 """``face_vgg``: a VGG-style CNN on 48x48 grayscale face crops, flip averaging in the graph."""
 
-from emozoo.models.face_vgg.model import HorizontalFlip, build_face_vgg, face_vgg_trunk
+from emozoo.models.face_vgg.model import HorizontalFlip, Translate, build_face_vgg, face_vgg_trunk
 from emozoo.models.family import FamilySpec, register_family
 
 SPEC = register_family(
@@ -14,4 +14,4 @@ SPEC = register_family(
     )
 )
 
-__all__ = ["SPEC", "HorizontalFlip", "build_face_vgg", "face_vgg_trunk"]
+__all__ = ["SPEC", "HorizontalFlip", "Translate", "build_face_vgg", "face_vgg_trunk"]
