@@ -15,7 +15,8 @@ pretrained weights (:data:`PRETRAINED_BACKBONES`, converters in :mod:`emozoo.con
 builds the training twin with other builder arguments (same weights),
 ``"lora_rank"`` trains LoRA adapters
 on the backbone (merged into the kernels when saved), ``"bucket_by_length"`` trains on
-batches of similar-length texts, ``"weights_dtype": "float16"`` ships half-size weights.
+batches of similar-length texts, ``"weights_dtype": "float16"`` ships half-size weights, ``"frozen_blocks": n`` trains only
+the backbone's blocks above the first ``n`` (:mod:`emozoo.training.frozen_blocks`).
 ``--out-dir DIR`` runs an experiment: weights, card and reports go to ``DIR`` and the
 zoo config and ``emozoo/weights`` are left alone.
 """
@@ -46,6 +47,7 @@ from emozoo.registry import (
     write_weights_card,
 )
 from emozoo.registry.weights import cast_weights_file
+from emozoo.training.frozen_blocks import train_top_blocks
 from emozoo.training.frozen_features import train_head_on_features
 from emozoo.training.fusion import (
     assemble,
@@ -285,7 +287,7 @@ def pretrain(name: str, args) -> int:
         preprocessor = emozoo.load_preprocessor(name)
         train_ds, val_ds = (
             (None, None)
-            if recipe.get("frozen_features")
+            if recipe.get("frozen_features") or recipe.get("frozen_blocks")
             else recipe_datasets(recipe, preprocessor, seed=args.seed)
         )
         bucket = bool(recipe.get("bucket_by_length"))
@@ -326,6 +328,19 @@ def pretrain(name: str, args) -> int:
                 # The features depend on the model's front end and the augmentation.
                 cache_key=f"{name}_seed{args.seed}_{_digest(entry.config, frozen)}",
             )
+        elif recipe.get("frozen_blocks"):
+            history = train_top_blocks(
+                model,
+                recipe["train"],
+                recipe["val"],
+                preprocessor,
+                frozen_blocks=int(recipe["frozen_blocks"]),
+                batch_size=recipe.get("batch_size", 32),
+                cache_dir=Path("runs") / "features",
+                cache_key=f"{name}_{_digest(entry.preprocessing, recipe.get('pretrained_backbone'), precision)}",
+                seed=args.seed,
+                fit_options=fit_options,
+            )
         else:
             history = train(
                 model, train_ds, val_ds, checkpoint_path=checkpoint, resume=True, **fit_options
@@ -361,6 +376,11 @@ def pretrain(name: str, args) -> int:
             f"{frozen.get('augmented_copies', 0)} augmented copies (speed 0.9-1.1, gain, noise, "
             + (f"babble p={frozen['babble']}, " if frozen.get("babble") else "")
             + "shift)"
+        )
+    if recipe.get("frozen_blocks"):
+        extras.append(
+            f"embeddings and the first {recipe['frozen_blocks']} backbone blocks frozen, the blocks "
+            "above and the classifier trained on their cached states"
         )
     if recipe.get("embedding_copies"):
         extras.append(f"{recipe['embedding_copies']} augmented embedding copies per item")

@@ -263,6 +263,27 @@ class MPNetBackbone(keras.Model):
         self.relative_buckets = int(relative_buckets)
         self.dropout = float(dropout)
 
+    def lower_blocks(self, count: int) -> keras.Model:
+        """The backbone up to block ``count - 1``: ``{"token_ids", "padding_mask"} -> states``.
+
+        Shares weights with the backbone; with :meth:`call_top_blocks` it splits the
+        encoder so the lower blocks' states can be computed once and only the top trained.
+        """
+        if not 0 < count < self.num_layers:
+            raise ValueError(f"count must be in 1..{self.num_layers - 1}, got {count}")
+        return keras.Model(self.inputs, self.get_layer(f"block_{count - 1}").output)
+
+    def call_top_blocks(self, states, padding_mask, first: int):
+        """Blocks ``first`` to the last on ``states`` (block ``first - 1``'s output).
+
+        Calls this backbone's own layers (shared weights). The relative position bias is
+        recomputed from the states' length by the shared bias layer.
+        """
+        bias = self.get_layer("relative_position_bias")(states)
+        for i in range(first, self.num_layers):
+            states = self.get_layer(f"block_{i}")(states, bias, padding_mask)
+        return states
+
     def get_config(self):
         return {
             "name": self.name,
