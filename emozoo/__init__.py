@@ -20,6 +20,7 @@ from emozoo.registry import (  # noqa: E402
     load,
     load_preprocessor,
     model_info,
+    recommended_encoders,
     register_model,
 )
 
@@ -57,5 +58,6 @@ __all__ = [
     "load",
     "load_preprocessor",
     "model_info",
+    "recommended_encoders",
     "register_model",
 ]

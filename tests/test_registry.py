@@ -214,3 +214,47 @@ def test_model_info_is_a_complete_card():
     assert set(info["preprocessing"]) == {"face", "text", "audio"}
     assert "weights" in info and "pretrained" in info
     assert emozoo.model_info("face_cnn", build=False)["architecture"] == "face_cnn"
+
+
+def test_every_card_names_the_recommended_encoder_of_its_modalities():
+    recommended = emozoo.recommended_encoders()
+    assert sorted(recommended) == ["audio", "face", "text"]
+    for modality, name in recommended.items():
+        entry = get_entry(name)
+        assert entry.modalities == (modality,) and entry.pretrained, name
+    for name in emozoo.list_models():
+        entry = get_entry(name)
+        if entry.source == "user" or not entry.modalities:
+            continue
+        named = entry.headline.get("recommended")
+        if len(entry.modalities) == 1:
+            assert named == recommended[entry.modalities[0]], name
+        else:
+            assert named == {m: recommended[m] for m in entry.modalities}, name
+
+
+def test_the_recommended_encoder_leads_its_headline_test():
+    """No pretrained model of the same modality beats it on the same headline figure."""
+    for modality, best in emozoo.recommended_encoders().items():
+        head = get_entry(best).headline
+        best_value = get_entry(best).weights.metrics[head["set"]][head["metric"]]
+        for name in emozoo.list_models(pretrained=True):
+            entry = get_entry(name)
+            same = entry.headline.get("set") == head["set"]
+            if entry.modalities == (modality,) and same and head["set"] in entry.weights.metrics:
+                value = entry.weights.metrics[head["set"]][head["metric"]]
+                assert value <= best_value, f"{name} beats the recommended {best}"
+
+
+def test_list_and_info_show_the_recommendation(capsys):
+    from emozoo.cli import main
+
+    assert main(["list"]) == 0
+    listed = capsys.readouterr().out
+    for name in emozoo.recommended_encoders().values():
+        assert f"{name} *" in listed
+    best_audio = emozoo.recommended_encoders()["audio"]
+    assert main(["info", "audio_lstm"]) == 0
+    assert f"recommended    {best_audio} (for audio)" in capsys.readouterr().out
+    assert main(["info", best_audio]) == 0
+    assert "recommended    this model (for audio)" in capsys.readouterr().out

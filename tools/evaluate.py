@@ -85,11 +85,28 @@ def summary_table(names) -> str:
             )
             peer = f"{head['peer']}: {peer_shown}"
         metric = head["metric"].replace("_", "-").replace("weighted-f1", "weighted-F1")
+        mark = " *" if entry.headline.get("recommended") == name else ""
         lines.append(
-            f"| `{name}` | {info['params']:,} | {entry.weights.size_bytes / 2**20:.1f} MiB | "
+            f"| `{name}`{mark} | {info['params']:,} | {entry.weights.size_bytes / 2**20:.1f} MiB | "
             f"{head['set']} | {metric} | {shown} | {peer} |"
         )
+    if any(" * |" in line for line in lines):
+        lines += [
+            "",
+            "\\* the recommended encoder for its modality (`emozoo.recommended_encoders()`)",
+        ]
     return "\n".join(lines)
+
+
+REPORT_INTRO = """# Recorded metrics of the shipped weights
+
+Every figure the cards record (`emozoo/models/<family>/<name>.json`, `weights.metrics`),
+written by `python tools/pretrain.py NAME` or `python tools/evaluate.py NAME --write`
+from the shipped weights; regenerate this file with
+`python tools/evaluate.py pretrained --cards-only --report reports/model_metrics.md`.
+Per-class tables and confusion matrices are in `reports/<model>/`; the README's
+"Pretrained models" section has one line per model and says how to read the figures.
+"""
 
 
 def main(argv=None) -> int:
@@ -114,6 +131,12 @@ def main(argv=None) -> int:
         action="store_true",
         help="no evaluation: print the markdown table of the metrics recorded in the zoo configs",
     )
+    parser.add_argument(
+        "--report",
+        type=Path,
+        default=None,
+        help="with --cards-only: write the table, with a short introduction, to this file",
+    )
     args = parser.parse_args(argv)
 
     import emozoo
@@ -125,7 +148,13 @@ def main(argv=None) -> int:
         print(summary_table(names))
         return 0
     if args.cards_only:
-        print(markdown_table({name: get_entry(name).weights.metrics for name in names}))
+        table = markdown_table({name: get_entry(name).weights.metrics for name in names})
+        if args.report:
+            args.report.parent.mkdir(parents=True, exist_ok=True)
+            args.report.write_text(f"{REPORT_INTRO}\n{table}\n", encoding="utf-8")
+            print(f"wrote {args.report}")
+        else:
+            print(table)
         return 0
     summary = {}
     for name in names:

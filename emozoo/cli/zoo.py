@@ -46,6 +46,7 @@ def models_table(pattern: str | None = None, pretrained: bool | None = None) -> 
                 "modalities": list(entry.modalities) or ["embeddings"],
                 "classes": len(entry.labels),
                 "pretrained": entry.pretrained,
+                "recommended": entry.headline.get("recommended") == name,
                 "metric": _headline_metric(entry.weights.metrics) if entry.weights else "-",
                 "description": entry.description,
             }
@@ -64,7 +65,7 @@ def _cmd_list(args) -> int:
     header = ["name", "modalities", "classes", "pretrained", "test metric", "description"]
     table = [
         [
-            r["name"],
+            r["name"] + (" *" if r["recommended"] else ""),
             "+".join(r["modalities"]),
             str(r["classes"]),
             "yes" if r["pretrained"] else "no",
@@ -74,6 +75,8 @@ def _cmd_list(args) -> int:
         for r in rows
     ]
     print(format_table(table, header))
+    if any(r["recommended"] for r in rows):
+        print("\n* the recommended encoder for its modality")
     return 0
 
 
@@ -90,6 +93,14 @@ def _format_info(info: dict) -> str:
         f"output         float32 {tuple(info['output']['shape'])} {info['output']['meaning']}"
     )
     lines.append(f"labels         {', '.join(info['labels'])}")
+    recommended = info.get("recommended")
+    if isinstance(recommended, str):
+        verdict = "this model" if recommended == info["name"] else recommended
+        lines.append(f"recommended    {verdict} (for {', '.join(info['modalities'])})")
+    elif isinstance(recommended, dict):
+        lines.append(
+            "recommended    " + ", ".join(f"{m}: {name}" for m, name in recommended.items())
+        )
     lines.append("preprocessing")
     for modality, params in info["preprocessing"].items():
         lines.append(f"  {modality:<6} " + ", ".join(f"{k}={v}" for k, v in params.items()))

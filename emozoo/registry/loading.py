@@ -266,6 +266,7 @@ def model_info(name: str, build: bool = True) -> dict[str, Any]:
         "weights": entry.weights.to_dict() if entry.weights else None,
         "recipe": copy.deepcopy(entry.recipe),
         "source": entry.source,
+        "recommended": copy.deepcopy(entry.headline.get("recommended")),
         "output": {"shape": [len(entry.labels)], "meaning": "class probabilities"},
     }
     if build:

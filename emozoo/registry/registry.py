@@ -172,6 +172,31 @@ def list_models(pattern: str | None = None, pretrained: bool | None = None) -> l
     return names
 
 
+def recommended_encoders() -> dict[str, str]:
+    """``{modality: model name}``: the encoder recommended for each modality.
+
+    A built-in unimodal card names the recommended encoder of its modality in
+    ``headline["recommended"]``; the recommended one names itself. Fused cards name one
+    per modality (a dict). Read from the cards, without Keras.
+
+    >>> sorted(recommended_encoders())
+    ['audio', 'face', 'text']
+    """
+    _ensure_loaded()
+    chosen: dict[str, str] = {}
+    for name, entry in _registry.items():
+        if entry.source == "user" or len(entry.modalities) != 1:
+            continue
+        if entry.headline.get("recommended") == name:
+            modality = entry.modalities[0]
+            if modality in chosen:
+                raise ValueError(
+                    f"Two cards recommend themselves for {modality}: {chosen[modality]} and {name}"
+                )
+            chosen[modality] = name
+    return chosen
+
+
 def register_model(
     name: str,
     architecture: str | None = None,

@@ -1,1 +1,0 @@
-"""Zoo configs (installed as emozoo.zoo_configs)."""
