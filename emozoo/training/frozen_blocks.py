@@ -198,7 +198,7 @@ def train_top_blocks(
         top,
         cached_dataset(train_batches, backbone.hidden_dim, shuffle=True, seed=seed),
         cached_dataset(val_batches, backbone.hidden_dim, shuffle=False),
-        checkpoint_path=Path(fit_options["log_dir"]) / "top.weights.h5",
+        checkpoint_path=Path(fit_options["log_dir"]) / "best.weights.h5",
         resume=True,
         **fit_options,
     )

@@ -97,3 +97,44 @@ def test_a_backbone_without_a_split_is_refused():
     model = keras.Model(inputs, keras.layers.Dense(2, name="backbone")(inputs))
     with pytest.raises(ValueError, match="lower_blocks"):
         top_model(model, 1)
+
+
+def test_train_top_blocks_runs_and_resumes_from_its_cache(tmp_path, monkeypatch):
+    """The recipe path end to end: states cached once per source, the top trained."""
+    import emozoo.training.frozen_blocks as frozen_blocks
+
+    sources = {("toy", "train"): _records(20, seed=3), ("toy", "val"): _records(8, seed=4)}
+    loaded = []
+
+    def fake_records_for(specs, root=None):
+        loaded.append(tuple(specs[0][:2]))
+        return sources[tuple(specs[0][:2])]
+
+    monkeypatch.setattr(frozen_blocks, "records_for", fake_records_for)
+    keras.utils.set_random_seed(2)
+    model = build_text_mpnet(labels=LABELS, **CONFIG)
+    options = dict(
+        epochs=1,
+        log_dir=tmp_path / "run",
+        learning_rate=1e-3,
+        weight_decay=0.0,
+        warmup_epochs=0.0,
+        label_smoothing=0.0,
+        verbose=0,
+    )
+    kwargs = dict(
+        frozen_blocks=2,
+        batch_size=8,
+        cache_dir=tmp_path / "features",
+        cache_key="toy",
+        seed=0,
+        fit_options=options,
+    )
+    train_specs = [["toy", "train"], ["toy", "train"]]  # listed twice: cached once
+    history = frozen_blocks.train_top_blocks(
+        model, train_specs, [["toy", "val"]], _IdsFromItems(), **kwargs
+    )
+    assert len(history.history["val_accuracy"]) == 1
+    assert loaded == [("toy", "train"), ("toy", "val")]
+    assert len(list((tmp_path / "features").glob("toy_*.npz"))) == 2
+    assert (tmp_path / "run" / "best.weights.h5").is_file()
