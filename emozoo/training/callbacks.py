@@ -8,6 +8,7 @@ import math
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -109,8 +110,14 @@ class RunCheckpoint(keras.callbacks.Callback):
             return True
         return value > self.best["value"] if self.mode == "max" else value < self.best["value"]
 
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch_start = time.perf_counter()
+
     def on_epoch_end(self, epoch, logs=None):
         logs = dict(logs or {})
+        # Wall time per epoch, kept across resumptions: what a resumed run really cost.
+        if getattr(self, "_epoch_start", None) is not None:
+            logs["epoch_seconds"] = time.perf_counter() - self._epoch_start
         self.epochs_done = epoch + 1
         for key, value in logs.items():
             try:

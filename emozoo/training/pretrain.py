@@ -359,6 +359,9 @@ def pretrain(name: str, args) -> int:
         if initialisation:
             training_data += f"; {initialisation}"
     minutes = (time.time() - start) / 60
+    epoch_seconds = history.history.get("epoch_seconds", [])
+    if len(epoch_seconds) == recipe["epochs"]:  # resumed runs: every process's epochs
+        minutes = max(minutes, sum(epoch_seconds) / 60)
     best_val = max(history.history["val_accuracy"])
     extras = []
     if recipe.get("lora_rank"):

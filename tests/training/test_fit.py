@@ -108,6 +108,9 @@ def test_a_stopped_run_resumes_where_it_stopped(tmp_path):
     assert len(history.history["loss"]) == 3 and len(history.history["val_accuracy"]) == 3
     assert second.iterations == 3 * 4  # the optimizer state came back with the weights
     assert history.history["loss"][0] == cut.history["loss"][0]
+    # Each epoch's wall time is kept across the interruption (what the run cost).
+    assert len(history.history["epoch_seconds"]) == 3
+    assert all(seconds > 0 for seconds in history.history["epoch_seconds"])
 
     again = fit(tiny_model(), train, val, epochs=3, freeze="none", log_dir=run, verbose=0)
     assert again.summary["resumed_from_epoch"] == 3 and len(again.history["loss"]) == 3
