@@ -18,7 +18,7 @@ from emozoo.registry import get_entry, sha256_file, verify_weights
 
 PRETRAINED = emozoo.list_models(pretrained=True)
 #: Unimodal models whose weights must ship.
-MUST_SHIP = {"face_cnn", "text_bilstm", "audio_lstm", "text_minilm"}
+MUST_SHIP = {"face_cnn", "face_vgg", "text_bilstm", "text_minilm", "audio_lstm", "audio_whisper"}
 #: Sets of fused models re-checked by the default (fast) suite; ``-m slow`` checks all.
 FAST_PAIR_SETS = ("pairs/test", "retrieval/test:face->audio")
 QUICK_MARK = "(sample "
