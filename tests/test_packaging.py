@@ -75,3 +75,35 @@ def test_models_layer_imports_no_upper_layer():
 def test_readme_explains_tensorflow_io_absence():
     readme = Path(PROJECT_ROOT / "README.md").read_text()
     assert "tensorflow-io" in readme
+
+
+def _evaluate_tool():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "evaluate_tool", PROJECT_ROOT / "tools" / "evaluate.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_readme_model_table_is_the_cards_summary():
+    """The README's one-line-per-model table is what the cards say now."""
+    import emozoo
+
+    table = _evaluate_tool().summary_table(emozoo.list_models(pretrained=True))
+    readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    assert table in readme, "rerun python tools/evaluate.py pretrained --summary into the README"
+
+
+def test_metrics_report_is_the_cards_metrics():
+    import emozoo
+    from emozoo.registry import get_entry
+
+    names = emozoo.list_models(pretrained=True)
+    table = _evaluate_tool().markdown_table({n: get_entry(n).weights.metrics for n in names})
+    report = (PROJECT_ROOT / "reports" / "model_metrics.md").read_text(encoding="utf-8")
+    assert table in report, (
+        "rerun python tools/evaluate.py pretrained --cards-only --report reports/model_metrics.md"
+    )
