@@ -105,5 +105,5 @@ def test_info_starts_no_tensorflow():
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras', 'jax')))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert "parameters     2,089,703" in out.stdout
+    assert "parameters     4,556,855" in out.stdout  # face_vgg + text_bilstm + audio_lstm + head
     assert out.stdout.strip().endswith("[]")
