@@ -105,7 +105,8 @@ def test_reevaluation_of_every_recorded_set(name, data_root):
 
 
 @pytest.mark.parametrize(
-    "name", [n for n in PRETRAINED if "float16" in (get_entry(n).weights.recipe or "")]
+    "name",
+    [n for n in PRETRAINED if "weights stored as float16" in (get_entry(n).weights.recipe or "")],
 )
 def test_float16_weights_load_as_float32(name):
     import h5py

@@ -103,7 +103,9 @@ def test_two_workers_train_together_and_end_with_identical_weights(tmp_path):
         assert result["summary"]["replicas"] == 2
         assert "2 workers" in result["summary"]["strategy"]
         assert result["iterations"] == 2 * 4
-    assert results[0]["history"] == results[1]["history"]
+    # Identical training; only each worker's own wall time per epoch differs.
+    histories = [{k: v for k, v in r["history"].items() if k != "epoch_seconds"} for r in results]
+    assert histories[0] == histories[1]
     first, second = (np.load(tmp_path / f"weights-{i}.npz") for i in range(2))
     assert len(first.files) == len(second.files) > 10
     for key in first.files:
