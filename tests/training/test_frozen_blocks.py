@@ -138,3 +138,10 @@ def test_train_top_blocks_runs_and_resumes_from_its_cache(tmp_path, monkeypatch)
     assert loaded == [("toy", "train"), ("toy", "val")]
     assert len(list((tmp_path / "features").glob("toy_*.npz"))) == 2
     assert (tmp_path / "run" / "best.weights.h5").is_file()
+
+
+@pytest.mark.parametrize("count", [0, 3, -1])
+def test_frozen_block_counts_outside_the_backbone_are_refused(count):
+    backbone = build_text_mpnet(labels=LABELS, **CONFIG).get_layer("backbone")
+    with pytest.raises(ValueError, match=r"count must be in 1\.\.2"):
+        backbone.lower_blocks(count)
