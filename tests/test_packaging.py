@@ -7,6 +7,8 @@ import json
 from importlib import resources
 from pathlib import Path
 
+import pytest
+
 import emozoo
 from emozoo.paths import ASSETS_DIR, PROJECT_ROOT, data_dir
 from emozoo.registry import get_entry
@@ -107,3 +109,12 @@ def test_metrics_report_is_the_cards_metrics():
     assert table in report, (
         "rerun python tools/evaluate.py pretrained --cards-only --report reports/model_metrics.md"
     )
+
+
+def test_evaluate_report_without_cards_only_is_refused(tmp_path, capsys):
+    """--report would otherwise be ignored while a full evaluation runs."""
+    with pytest.raises(SystemExit) as exit_info:
+        _evaluate_tool().main(["face_cnn", "--report", str(tmp_path / "m.md")])
+    assert exit_info.value.code == 2
+    assert "--cards-only" in capsys.readouterr().err
+    assert not (tmp_path / "m.md").exists()

@@ -233,6 +233,16 @@ def test_every_card_names_the_recommended_encoder_of_its_modalities():
             assert named == {m: recommended[m] for m in entry.modalities}, name
 
 
+def test_two_cards_recommending_themselves_for_one_modality_is_an_error(monkeypatch):
+    face_cnn = get_entry("face_cnn")
+    self_claim = dataclasses.replace(
+        face_cnn, headline={**face_cnn.headline, "recommended": "face_cnn"}
+    )
+    monkeypatch.setitem(registry_module._registry, "face_cnn", self_claim)
+    with pytest.raises(ValueError, match="Two cards recommend themselves for face"):
+        emozoo.recommended_encoders()
+
+
 def test_the_recommended_encoder_leads_its_headline_test():
     """No pretrained model of the same modality beats it on the same headline figure."""
     for modality, best in emozoo.recommended_encoders().items():

@@ -138,6 +138,8 @@ def main(argv=None) -> int:
         help="with --cards-only: write the table, with a short introduction, to this file",
     )
     args = parser.parse_args(argv)
+    if args.report and not args.cards_only:
+        parser.error("--report writes the recorded metrics table: use it with --cards-only")
 
     import emozoo
     from emozoo.evaluation import evaluate_registered

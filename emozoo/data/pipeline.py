@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+import numpy as np
 import tensorflow as tf
 
 from emozoo.data.augment import AUGMENTERS
@@ -115,6 +116,22 @@ def make_dataset(
             _add_missing_modalities(preprocessor, modality, missing), num_parallel_calls=AUTOTUNE
         )
     return ds.prefetch(AUTOTUNE)
+
+
+def tokens_shortest_first(records: Records, preprocessor) -> tuple[np.ndarray, np.ndarray]:
+    """Token ids ``(n, sequence_length)`` int32 of every text, and the order shortest first.
+
+    For work on texts in batches of similar length (``bucket_by_length``); the order is
+    stable, so equal lengths keep the records' order.
+    """
+    inputs = preprocessor.for_modality(records.modality)
+    if not inputs.variable_length:
+        raise ValueError(f"bucket_by_length applies to text, not to {records!r}")
+    # Tokenised in chunks: one call over a large corpus holds every string tensor at once.
+    ids = np.concatenate(
+        [inputs.from_items(records.items[i : i + 4096]) for i in range(0, len(records), 4096)]
+    ).astype("int32")
+    return ids, np.argsort((ids != 0).sum(axis=1), kind="stable")
 
 
 def length_batches(

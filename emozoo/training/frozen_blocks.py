@@ -18,8 +18,6 @@ the cached batches.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -28,7 +26,10 @@ import numpy as np
 import tensorflow as tf
 
 from emozoo.data import Records
+from emozoo.data.pipeline import tokens_shortest_first
 from emozoo.data.recipes import records_for
+from emozoo.training.cache_keys import digest
+from emozoo.training.frozen_features import call_layers_after
 
 POOLING_LAYER = "mean_pool"
 BACKBONE_LAYER = "backbone"
@@ -59,10 +60,8 @@ def top_model(model: keras.Model, frozen_blocks: int) -> keras.Model:
     states = keras.Input((None, backbone.hidden_dim), name="states")
     padding_mask = keras.Input((None,), dtype="int32", name="padding_mask")
     x = backbone.call_top_blocks(states, padding_mask, first=frozen_blocks)
-    x = model.get_layer(POOLING_LAYER)([x, padding_mask])
-    names = [layer.name for layer in model.layers]
-    for layer in model.layers[names.index(POOLING_LAYER) + 1 :]:
-        x = layer(x)
+    pooled = model.get_layer(POOLING_LAYER)([x, padding_mask])
+    x = call_layers_after(model, POOLING_LAYER, pooled)
     return keras.Model(
         {"states": states, "padding_mask": padding_mask}, x, name=f"{model.name}_top"
     )
@@ -84,12 +83,8 @@ def cache_lower_states(
         with np.load(cache) as stored:
             count = len(stored.files) // 3
             return [(stored[f"s{i}"], stored[f"m{i}"], stored[f"y{i}"]) for i in range(count)]
-    inputs = preprocessor.for_modality(records.modality)
-    ids = np.concatenate(
-        [inputs.from_items(records.items[i : i + 4096]) for i in range(0, len(records), 4096)]
-    ).astype("int32")
+    ids, order = tokens_shortest_first(records, preprocessor)
     lengths = (ids != 0).sum(axis=1)
-    order = np.argsort(lengths, kind="stable")
     labels = np.asarray(records.labels, "int32")
     predict = tf.function(lambda x: lower(x, training=False), reduce_retracing=True)
     bar = keras.utils.Progbar(len(records), unit_name="text")
@@ -134,11 +129,6 @@ def cached_dataset(
     return ds.apply(tf.data.experimental.assert_cardinality(len(batches))).prefetch(2)
 
 
-def _spec_key(spec, model_key: str) -> str:
-    text = json.dumps([spec, model_key], sort_keys=True, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()[:12]
-
-
 def train_top_blocks(
     model: keras.Model,
     train_specs: Sequence[Sequence],
@@ -170,7 +160,7 @@ def train_top_blocks(
     def batches_of(specs) -> list[CachedBatch]:
         out: list[CachedBatch] = []
         for spec in specs:
-            key = _spec_key(spec, f"{cache_key}_frozen{frozen_blocks}_b{batch_size}")
+            key = digest(spec, f"{cache_key}_frozen{frozen_blocks}_b{batch_size}", length=12)
             if key not in cached:
                 records = records_for([spec])
                 print(

@@ -38,13 +38,21 @@ def head_model(model: keras.Model, layer: str) -> keras.Model:
     Works for a head that is a chain (each layer after ``layer`` takes the previous
     one's output), as ``audio_whisper``'s is; the head shares weights with ``model``.
     """
-    names = [lay.name for lay in model.layers]
-    start = names.index(layer)
     features = keras.Input(tuple(model.get_layer(layer).output.shape[1:]), name=layer)
-    x = features
-    for lay in model.layers[start + 1 :]:
+    return keras.Model(
+        features, call_layers_after(model, layer, features), name=f"{model.name}_head"
+    )
+
+
+def call_layers_after(model: keras.Model, layer: str, x):
+    """``x`` through every layer of ``model`` after ``layer``, in order (a chain head).
+
+    The layers are ``model``'s own, so a model built on the result shares its weights.
+    """
+    names = [lay.name for lay in model.layers]
+    for lay in model.layers[names.index(layer) + 1 :]:
         x = lay(x)
-    return keras.Model(features, x, name=f"{model.name}_head")
+    return x
 
 
 def perturb(

@@ -15,6 +15,7 @@ import tensorflow as tf
 
 from emozoo.data import make_dataset
 from emozoo.data.pairs import PairList
+from emozoo.data.pipeline import tokens_shortest_first
 from emozoo.data.records import Records
 from emozoo.models import MODALITIES, presence_input_name
 from emozoo.models.fusion.compose import (  # noqa: F401  (their home before models)
@@ -63,16 +64,7 @@ def _embed_by_length(
     encoder: keras.Model, records: Records, preprocessor, batch_size: int
 ) -> np.ndarray:
     """Text embeddings computed shortest first, in batches cut to their longest text."""
-    inputs = preprocessor.for_modality(records.modality)
-    if not inputs.variable_length:
-        raise ValueError(f"bucket_by_length applies to text, not to {records!r}")
-    lengths = np.concatenate(
-        [
-            (inputs.from_items(records.items[i : i + 4096]) != 0).sum(axis=1)
-            for i in range(0, len(records), 4096)
-        ]
-    )
-    order = np.argsort(lengths, kind="stable")
+    _, order = tokens_shortest_first(records, preprocessor)
     ds = make_dataset(
         records.subset(order),
         preprocessor,

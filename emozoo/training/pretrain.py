@@ -47,6 +47,7 @@ from emozoo.registry import (
     write_weights_card,
 )
 from emozoo.registry.weights import cast_weights_file
+from emozoo.training.cache_keys import digest
 from emozoo.training.frozen_blocks import train_top_blocks
 from emozoo.training.frozen_features import train_head_on_features
 from emozoo.training.fusion import (
@@ -91,13 +92,6 @@ def _pair_encoder(name: str):
     twin = build_model(entry, include_top=False, variable_length=True)
     twin.set_weights(encoder.get_weights())
     return twin, True
-
-
-def _digest(*parts) -> str:
-    """A short hash of JSON-able parts (names feature caches after what made them)."""
-    import hashlib
-
-    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:10]
 
 
 def load_pretrained_backbone(model, source: str) -> str:
@@ -326,7 +320,7 @@ def pretrain(name: str, args) -> int:
                 seed=args.seed,
                 fit_options=fit_options,
                 # The features depend on the model's front end and the augmentation.
-                cache_key=f"{name}_seed{args.seed}_{_digest(entry.config, frozen)}",
+                cache_key=f"{name}_seed{args.seed}_{digest(entry.config, frozen)}",
             )
         elif recipe.get("frozen_blocks"):
             history = train_top_blocks(
@@ -337,7 +331,7 @@ def pretrain(name: str, args) -> int:
                 frozen_blocks=int(recipe["frozen_blocks"]),
                 batch_size=recipe.get("batch_size", 32),
                 cache_dir=Path("runs") / "features",
-                cache_key=f"{name}_{_digest(entry.preprocessing, recipe.get('pretrained_backbone'), precision)}",
+                cache_key=f"{name}_{digest(entry.preprocessing, recipe.get('pretrained_backbone'), precision)}",
                 seed=args.seed,
                 fit_options=fit_options,
             )

@@ -19,6 +19,7 @@ class _IdsFromItems:
     """Stands in for a text preprocessor: items are already token-id rows."""
 
     modality = "text"
+    variable_length = True
 
     def for_modality(self, modality):
         return self
