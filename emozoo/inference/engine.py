@@ -23,6 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
+from emozoo.inference.features import present_features
+
 logger = logging.getLogger("emozoo")
 
 
@@ -170,18 +172,7 @@ class ModelRunner:
         length ``n``); absent modalities get zeros and a presence flag of 0. An empty
         mapping is an error.
         """
-        present = {m: np.asarray(v) for m, v in features.items() if v is not None}
-        if not present:
-            raise ValueError("At least one modality is needed to classify")
-        unknown = set(present) - set(self.modalities)
-        if unknown:
-            raise ValueError(f"{self.name} takes {', '.join(self.modalities)}, not {unknown}")
-        sizes = {len(v) for v in present.values()}
-        if len(sizes) != 1:
-            raise ValueError(
-                f"Features have different lengths: { {m: len(v) for m, v in present.items()} }"
-            )
-        n = sizes.pop()
+        present, n = present_features(features, self.modalities, self.name)
         if n == 0:
             return np.zeros((0, len(self.labels)), np.float32)
         if not self.multimodal:

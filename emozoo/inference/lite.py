@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from emozoo.inference.features import present_features
 from emozoo.registry import get_entry, load_preprocessor
 from emozoo.registry.weights import WeightsError, sha256_file
 
@@ -92,18 +93,7 @@ class LiteRunner:
 
     def classify(self, features: Mapping[str, np.ndarray]) -> np.ndarray:
         """Class probabilities ``(n, labels)`` of the present modalities' inputs."""
-        present = {m: np.asarray(v) for m, v in features.items() if v is not None}
-        if not present:
-            raise ValueError("At least one modality is needed to classify")
-        unknown = set(present) - set(self.modalities)
-        if unknown:
-            raise ValueError(f"{self.name} takes {', '.join(self.modalities)}, not {unknown}")
-        sizes = {len(v) for v in present.values()}
-        if len(sizes) != 1:
-            raise ValueError(
-                f"Features have different lengths: { {m: len(v) for m, v in present.items()} }"
-            )
-        n = sizes.pop()
+        present, n = present_features(features, self.modalities, self.name)
         runner, dtypes = self._signature(), self._per_thread.dtypes
         out = np.zeros((n, len(self.labels)), np.float32)
         for i in range(n):
