@@ -32,6 +32,10 @@ EXPECTED_MODELS = {
     "concat_fusion",
     "text_minilm",
     "minilm_cnn_lstm_fusion",
+    "face_vgg",
+    "audio_whisper",
+    "text_mpnet",
+    "vgg_minilm_whisper_fusion",
 }
 
 
@@ -56,6 +60,7 @@ def test_list_models_pattern_and_pretrained_filters():
         "late_fusion",
         "concat_fusion",
         "minilm_cnn_lstm_fusion",
+        "vgg_minilm_whisper_fusion",
     }
     assert emozoo.list_models("nothing*") == []
     everything = set(emozoo.list_models())
