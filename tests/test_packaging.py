@@ -92,17 +92,12 @@ def _evaluate_tool():
 
 def test_readme_model_table_is_the_cards_summary():
     """The README's one-line-per-model table is what the cards say now."""
-    import emozoo
-
     table = _evaluate_tool().summary_table(emozoo.list_models(pretrained=True))
     readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
     assert table in readme, "rerun python tools/evaluate.py pretrained --summary into the README"
 
 
 def test_metrics_report_is_the_cards_metrics():
-    import emozoo
-    from emozoo.registry import get_entry
-
     names = emozoo.list_models(pretrained=True)
     table = _evaluate_tool().markdown_table({n: get_entry(n).weights.metrics for n in names})
     report = (PROJECT_ROOT / "reports" / "model_metrics.md").read_text(encoding="utf-8")

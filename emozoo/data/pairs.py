@@ -179,9 +179,7 @@ def pair_banks(pairs: PairList, sources: dict[str, Records], preprocessor) -> di
     if faces.shape[1:] != (size, size):
         faces = preprocessor.face(faces)[..., 0].astype(np.uint8)
     texts = sources["text"].items
-    token_ids = np.concatenate(
-        [preprocessor.text(list(texts[i : i + 4096])) for i in range(0, len(texts), 4096)]
-    )
+    token_ids = preprocessor.text.from_items(texts)
     used_audio = np.unique(pairs.audio[pairs.audio >= 0])
     clips = np.zeros((len(sources["audio"]), preprocessor.audio.num_samples), np.float32)
     progress = keras.utils.Progbar(len(used_audio), unit_name="clip")

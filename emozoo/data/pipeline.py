@@ -127,10 +127,7 @@ def tokens_shortest_first(records: Records, preprocessor) -> tuple[np.ndarray, n
     inputs = preprocessor.for_modality(records.modality)
     if not inputs.variable_length:
         raise ValueError(f"bucket_by_length applies to text, not to {records!r}")
-    # Tokenised in chunks: one call over a large corpus holds every string tensor at once.
-    ids = np.concatenate(
-        [inputs.from_items(records.items[i : i + 4096]) for i in range(0, len(records), 4096)]
-    ).astype("int32")
+    ids = inputs.from_items(records.items).astype("int32")
     return ids, np.argsort((ids != 0).sum(axis=1), kind="stable")
 
 

@@ -88,6 +88,7 @@ class RunCheckpoint(keras.callbacks.Callback):
         self.history: dict[str, list[float]] = dict(state["history"]) if state else {}
         self.best = dict(state.get("best") or {}) if state else {}
         self.epochs_done = int(state["epoch"]) if state else 0
+        self._epoch_start: float | None = None
         if is_chief:
             self.write_dir = self.directory
         else:
@@ -116,7 +117,7 @@ class RunCheckpoint(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         logs = dict(logs or {})
         # Wall time per epoch, kept across resumptions: what a resumed run really cost.
-        if getattr(self, "_epoch_start", None) is not None:
+        if self._epoch_start is not None:
             logs["epoch_seconds"] = time.perf_counter() - self._epoch_start
         self.epochs_done = epoch + 1
         for key, value in logs.items():
