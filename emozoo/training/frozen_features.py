@@ -50,6 +50,8 @@ def call_layers_after(model: keras.Model, layer: str, x):
     The layers are ``model``'s own, so a model built on the result shares its weights.
     """
     names = [lay.name for lay in model.layers]
+    if layer not in names:
+        raise ValueError(f"{model.name} has no layer {layer!r}; its layers: {', '.join(names)}")
     for lay in model.layers[names.index(layer) + 1 :]:
         x = lay(x)
     return x

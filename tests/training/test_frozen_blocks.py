@@ -146,3 +146,26 @@ def test_frozen_block_counts_outside_the_backbone_are_refused(count):
     backbone = build_text_mpnet(labels=LABELS, **CONFIG).get_layer("backbone")
     with pytest.raises(ValueError, match=r"count must be in 1\.\.2"):
         backbone.lower_blocks(count)
+
+
+def test_tokens_shortest_first_orders_texts_and_refuses_other_modalities():
+    import emozoo
+    from emozoo.data.pipeline import tokens_shortest_first
+
+    texts = Records(
+        "toy", "train", "text", ["a b c d e", "a", "a b c"], np.zeros(3, "int32"), LABELS
+    )
+    ids, order = tokens_shortest_first(texts, emozoo.load_preprocessor("text_minilm"))
+    assert ids.dtype == np.int32 and ids.shape[0] == 3
+    assert order.tolist() == [1, 2, 0]
+    faces = Records("toy", "train", "face", np.zeros((2, 48, 48), np.uint8), np.zeros(2), LABELS)
+    with pytest.raises(ValueError, match="bucket_by_length applies to text"):
+        tokens_shortest_first(faces, emozoo.load_preprocessor("face_cnn"))
+
+
+def test_call_layers_after_an_unknown_layer_names_the_model_and_its_layers():
+    from emozoo.training.frozen_features import call_layers_after
+
+    model = build_text_mpnet(labels=LABELS, **CONFIG)
+    with pytest.raises(ValueError, match=f"{model.name} has no layer 'nope'; its layers: "):
+        call_layers_after(model, "nope", None)
