@@ -125,18 +125,22 @@ class TextPreprocessor(ModalityPreprocessor):
         self._build_lock = threading.Lock()
 
     def _read_vocabulary_ids(self) -> None:
-        tokens = self.vocabulary.read_text(encoding="utf-8").splitlines()
-        self._unknown_id = tokens.index("[UNK]") if "[UNK]" in tokens else -1
-        # Tokens of punctuation or symbols only (",", "##!"): no word among them.
-        self._punctuation_ids = np.array(
-            [
-                i
-                for i, token in enumerate(tokens)
-                if token.removeprefix("##")
-                and all(unicodedata.category(c)[0] in "PS" for c in token.removeprefix("##"))
-            ],
-            np.int64,
-        )
+        with self._build_lock:
+            if self._unknown_id is not None:
+                return
+            tokens = self.vocabulary.read_text(encoding="utf-8").splitlines()
+            # Tokens of punctuation or symbols only (",", "##!"): no word among them.
+            self._punctuation_ids = np.array(
+                [
+                    i
+                    for i, token in enumerate(tokens)
+                    if token.removeprefix("##")
+                    and all(unicodedata.category(c)[0] in "PS" for c in token.removeprefix("##"))
+                ],
+                np.int64,
+            )
+            # Set last: other threads read both ids once this one is set.
+            self._unknown_id = tokens.index("[UNK]") if "[UNK]" in tokens else -1
 
     @property
     def unknown_id(self) -> int:

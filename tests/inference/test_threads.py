@@ -38,3 +38,35 @@ def test_eight_threads_give_the_single_threaded_answers():
     alone = [_fingerprint(rec.predict(**kw)) for kw in _calls()]
     mismatches = [i for i, got in enumerate(threaded) if got != alone[i % len(alone)]]
     assert not mismatches, f"{len(mismatches)} of {len(calls)} threaded calls differ"
+
+
+def test_threads_first_asking_for_unknown_tokens_all_get_the_answer():
+    """The vocabulary ids are read once, on first use; threads arriving meanwhile wait."""
+    import sys
+    import threading
+
+    from emozoo.preprocessing.text import TextPreprocessor
+
+    # MiniLM's 30k-token vocabulary, frequent thread switches and several fresh
+    # preprocessors: a wide window for a thread to find the ids half read.
+    def fresh():
+        return TextPreprocessor("minilm_vocab.txt", start_token="[CLS]", end_token="[SEP]")
+
+    ids = fresh()(["I am furious", "🙃🙃 🙃", "我今天非常生气"])
+    alone = fresh().unknown_only(ids).tolist()
+    assert True in alone and False in alone
+
+    def ask_together(pre, barrier):
+        barrier.wait()
+        return pre.unknown_only(ids).tolist()
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        for _ in range(10):
+            pre, barrier = fresh(), threading.Barrier(8)
+            with ThreadPoolExecutor(max_workers=8) as pool:
+                answers = list(pool.map(ask_together, [pre] * 8, [barrier] * 8))
+            assert answers == [alone] * 8
+    finally:
+        sys.setswitchinterval(interval)
