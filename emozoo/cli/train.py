@@ -2,12 +2,15 @@
 
 emozoo train --model NAME --manifest CSV --labels a,b,c [--val-manifest CSV] [--epochs N]
              [--freeze encoders|encoders_but_top|none|lora] [--strategy ...] [--name NEW]
+emozoo train --model SMALL --teacher BIG [--teacher BIG2] [--manifest CSV] [--unlabelled DIR]
+             [--temperature T] [--alpha A] [--copies K]      (knowledge distillation)
 """
 
 from __future__ import annotations
 
 import json
 import tempfile
+from functools import partial
 from pathlib import Path
 
 # Spelled out here so that `emozoo --help` imports no TensorFlow; a test checks that
@@ -24,12 +27,69 @@ def _labels(text: str) -> list[str]:
     return labels
 
 
+def _train_labels(args) -> list[str]:
+    """``--labels``, or with ``--teacher`` and no ``--labels`` the teacher's labels."""
+    from emozoo.registry import get_entry
+
+    if args.labels:
+        return _labels(args.labels)
+    if not args.teacher:
+        raise ValueError("--labels is required (comma-separated label names, in order)")
+    return list(get_entry(args.teacher[0]).labels)
+
+
+def _distillation_data(args, model, train_csv):
+    """The student's items: its modality's column of the training manifest, plus every
+    file of ``--unlabelled``."""
+    from emozoo.data.custom import read_manifest
+    from emozoo.models import get_labels
+    from emozoo.training.distill import DistillationData
+
+    modalities = [t.name for t in model.inputs]
+    if len(modalities) != 1:
+        raise ValueError(
+            f"--teacher distils into a one-modality student; {args.model} takes {modalities}"
+        )
+    modality = modalities[0]
+    data = None
+    if train_csv is not None:
+        manifest = read_manifest(train_csv, get_labels(model))
+        column = {
+            "face": manifest.face_paths,
+            "text": manifest.texts,
+            "audio": manifest.audio_paths,
+        }
+        rows = [i for i, value in enumerate(column[modality]) if value]
+        if rows:
+            data = DistillationData(
+                modality,
+                [column[modality][i] for i in rows],
+                manifest.labels[rows],
+                str(train_csv),
+            )
+    if args.unlabelled:
+        extra = DistillationData.from_folder(args.unlabelled, modality)
+        data = extra if data is None else data + extra
+    if data is None:
+        raise ValueError(f"no {modality} items in --manifest and no --unlabelled folder")
+    return data
+
+
 def _cmd_train(args) -> int:
     from emozoo.registry import get_entry, list_models
 
-    labels = _labels(args.labels)
-    manifest = Path(args.manifest).expanduser()
-    if not manifest.is_file():
+    if args.teacher:
+        for teacher in args.teacher:
+            get_entry(teacher)  # an unknown name fails here, with suggestions
+    elif args.manifest is None:
+        raise ValueError("--manifest is required (or --teacher NAME with --unlabelled DIR)")
+    if args.unlabelled and not args.teacher:
+        raise ValueError("--unlabelled items need a --teacher to label them")
+    labels = _train_labels(args)
+    if args.freeze is None:
+        args.freeze = "none" if args.teacher else "encoders"
+    manifest = Path(args.manifest).expanduser() if args.manifest else None
+    if manifest is not None and not manifest.is_file():
         raise FileNotFoundError(f"Manifest {manifest} does not exist")
     if args.val_manifest and not Path(args.val_manifest).expanduser().is_file():
         raise FileNotFoundError(f"Validation manifest {args.val_manifest} does not exist")
@@ -59,27 +119,52 @@ def _cmd_train(args) -> int:
     model = emozoo.load(args.model, weights=weights, labels=labels)
     if args.val_manifest:
         train_csv, val_csv = manifest, Path(args.val_manifest).expanduser()
+    elif manifest is None:
+        train_csv, val_csv = None, None
     else:
         # Every worker splits the same way (same seed); only the chief writes into --out.
         folder = out / "split" if dist.is_chief else Path(tempfile.mkdtemp(prefix="emozoo-split-"))
         train_csv, val_csv = split_manifest(
             manifest, folder, val_fraction=args.val_fraction, seed=args.seed
         )
-    train_ds = from_manifest(
-        train_csv,
-        model=model,
-        batch_size=args.batch_size,
-        augment=not args.no_augment,
-        seed=args.seed,
-        on_error=args.on_error,
+    val_ds = (
+        None
+        if val_csv is None
+        else from_manifest(
+            val_csv, model=model, batch_size=args.batch_size, shuffle=False, on_error=args.on_error
+        )
     )
-    val_ds = from_manifest(
-        val_csv, model=model, batch_size=args.batch_size, shuffle=False, on_error=args.on_error
-    )
-    history = fit(
-        model,
-        train_ds,
-        val_ds,
+    if args.teacher:
+        from emozoo.training.distill import distill, teacher_description
+
+        data = _distillation_data(args, model, train_csv)
+        teacher = args.teacher[0] if len(args.teacher) == 1 else args.teacher
+        train_step = partial(
+            distill,
+            model,
+            data,
+            teacher,
+            val_ds,
+            student_preprocessor=emozoo.load_preprocessor(args.model),
+            temperature=args.temperature,
+            alpha=args.alpha,
+            copies=args.copies,
+            batch_size=args.batch_size,
+            cache_dir=out / "teacher_outputs",
+        )
+        training_data = f"{data.source}, soft labels of {teacher_description(args.teacher)}"
+    else:
+        train_ds = from_manifest(
+            train_csv,
+            model=model,
+            batch_size=args.batch_size,
+            augment=not args.no_augment,
+            seed=args.seed,
+            on_error=args.on_error,
+        )
+        train_step = partial(fit, model, train_ds, val_ds)
+        training_data = f"{train_csv} (validation: {val_csv})"
+    history = train_step(
         epochs=args.epochs,
         freeze=args.freeze,
         unfreeze_top=args.unfreeze_top,
@@ -107,11 +192,17 @@ def _cmd_train(args) -> int:
         name,
         args.save,
         base=args.model,
-        training_data=f"{train_csv} (validation: {val_csv})",
+        training_data=training_data,
         metrics={"validation": validation} if validation else None,
         recipe=(
             f"emozoo train --model {args.model} --freeze {args.freeze} --epochs {args.epochs} "
-            f"--learning-rate {args.learning_rate} --batch-size {args.batch_size}: "
+            + (
+                f"--teacher {' --teacher '.join(args.teacher)} --temperature {args.temperature} "
+                f"--alpha {args.alpha} --copies {args.copies} "
+                if args.teacher
+                else ""
+            )
+            + f"--learning-rate {args.learning_rate} --batch-size {args.batch_size}: "
             f"{summary['epochs']} epochs in {summary['seconds']} s ({summary['strategy']})"
         ),
         overwrite=args.overwrite,
@@ -193,8 +284,32 @@ def register(commands) -> None:
         ),
     )
     parser.add_argument("--model", required=True, help="registered model to start from")
-    parser.add_argument("--manifest", required=True, help="training manifest CSV")
-    parser.add_argument("--labels", required=True, help="comma-separated label names, in order")
+    parser.add_argument(
+        "--manifest", help="training manifest CSV (face_path,text,audio_path,label)"
+    )
+    parser.add_argument(
+        "--labels", help="comma-separated label names, in order (with --teacher: the teacher's)"
+    )
+    parser.add_argument(
+        "--teacher",
+        action="append",
+        help="distil: train --model on this registered model's soft labels (repeat: an ensemble)",
+    )
+    parser.add_argument(
+        "--unlabelled", help="with --teacher: a folder of unlabelled photos or clips to learn from"
+    )
+    parser.add_argument(
+        "--temperature", type=float, default=4.0, help="with --teacher: softening temperature"
+    )
+    parser.add_argument(
+        "--alpha",
+        type=float,
+        default=0.7,
+        help="with --teacher: the soft labels' share of the loss",
+    )
+    parser.add_argument(
+        "--copies", type=int, default=2, help="with --teacher: augmented copies per item"
+    )
     parser.add_argument("--val-manifest", help="validation manifest (default: split --manifest)")
     parser.add_argument(
         "--val-fraction",
@@ -204,7 +319,12 @@ def register(commands) -> None:
     )
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--freeze", choices=FREEZE_CHOICES, default="encoders")
+    parser.add_argument(
+        "--freeze",
+        choices=FREEZE_CHOICES,
+        default=None,
+        help="what stays fixed (default: encoders; with --teacher: none)",
+    )
     parser.add_argument("--unfreeze-top", type=int, default=2)
     parser.add_argument("--encoder-lr-scale", type=float, default=0.1)
     parser.add_argument("--lora-rank", type=int, default=4)

@@ -103,13 +103,17 @@ def _scan(ds, num_classes: int, replicas: int = 1) -> tuple[int, np.ndarray]:
     for element in ds:
         y = element[1]
         y = np.asarray(y)
-        labels = y.argmax(-1) if y.ndim == 2 else y.reshape(-1)
+        if y.ndim == 2:  # one-hot rows, or wider target rows that start with one
+            hard = y[:, :num_classes]
+            labels = hard[hard.sum(-1) > 0].argmax(-1)
+        else:
+            labels = y.reshape(-1)
         if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
             raise ValueError(
                 f"Label index {int(labels.max())} is outside the model's {num_classes} classes"
             )
         counts += np.bincount(labels.astype(np.int64), minlength=num_classes)[:num_classes]
-        batches += int(len(labels) >= replicas)
+        batches += int(len(y) >= replicas)
     if batches == 0:
         raise ValueError("The dataset is empty")
     return batches, counts
@@ -236,6 +240,7 @@ def fit(
     callbacks: Sequence[keras.callbacks.Callback] = (),
     seed: int | None = None,
     verbose: int | str = "auto",
+    loss: keras.losses.Loss | None = None,
 ) -> keras.callbacks.History:
     """Fine-tune ``model`` on ``train_ds``; ``model`` ends up holding the trained weights.
 
@@ -277,6 +282,10 @@ def fit(
         callbacks: more Keras callbacks.
         seed: seeds Python, NumPy and the backend for a reproducible run.
         verbose: Keras' progress output (``"auto"``/1: a progress bar, 2: a line per epoch).
+        loss: another loss than the categorical cross-entropy, over target rows whose
+            first ``len(labels)`` columns are the one-hot label (all zeros: no label),
+            e.g. :class:`emozoo.training.distill.DistillationLoss`'s packed soft labels;
+            accuracy is then read from those columns.
 
     Returns:
         The ``keras.callbacks.History`` of the whole run (resumed epochs included), with
@@ -358,11 +367,16 @@ def fit(
             scaled_variables=report.slow_variables,
             scale=encoder_lr_scale,
         )
-        working.compile(
-            optimizer=optimizer,
-            loss=keras.losses.CategoricalCrossentropy(label_smoothing=label_smoothing),
-            metrics=["accuracy"],
-        )
+        if loss is None:
+            loss_fn, metrics = (
+                keras.losses.CategoricalCrossentropy(label_smoothing=label_smoothing),
+                ["accuracy"],
+            )
+        else:
+            from emozoo.training.distill import LabelAccuracy
+
+            loss_fn, metrics = loss, [LabelAccuracy(num_classes)]
+        working.compile(optimizer=optimizer, loss=loss_fn, metrics=metrics)
 
     scratch = None
     if log_dir is None:
@@ -382,6 +396,8 @@ def fit(
         "lora_rank": lora_rank if freeze == "lora" else None,
         "unfreeze_top": unfreeze_top if freeze == "encoders_but_top" else None,
     }
+    if loss is not None:
+        fingerprint["loss"] = loss.get_config()
     state = read_state(checkpoint_dir) if resume and keep_logs else None
     if state is not None and state.get("fingerprint") != fingerprint:
         raise ValueError(

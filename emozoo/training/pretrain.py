@@ -322,6 +322,18 @@ def pretrain(name: str, args) -> int:
                 # The features depend on the model's front end and the augmentation.
                 cache_key=f"{name}_seed{args.seed}_{digest(entry.config, frozen)}",
             )
+        elif recipe.get("distill"):
+            from emozoo.training.distill import distill_recipe
+
+            history = distill_recipe(
+                model,
+                recipe,
+                preprocessor,
+                val_ds,
+                seed=args.seed,
+                cache_dir=Path("runs") / "distill" / f"{name}_seed{args.seed}",
+                fit_options=fit_options,
+            )
         elif recipe.get("frozen_blocks"):
             history = train_top_blocks(
                 model,
@@ -383,6 +395,13 @@ def pretrain(name: str, args) -> int:
         extras.append(f"{recipe['embedding_copies']} augmented embedding copies per item")
     if recipe.get("alignment"):
         extras.append(f"alignment loss {recipe['alignment']}")
+    if recipe.get("distill"):
+        block = recipe["distill"]
+        extras.append(
+            f"distilled from {block['teacher']} (temperature {block.get('temperature', 4.0)}, "
+            f"soft-label share {block.get('alpha', 0.7)}, {block.get('copies', 2)} augmented "
+            "copies per item, the teacher run once per copy)"
+        )
     card = WeightsInfo(
         file=weights_path.name,
         sha256=sha256_file(weights_path),
