@@ -1,6 +1,6 @@
 """Throughput of ``emozoo batch``: items per second in one process and on Apache Beam.
 
-    python tools/bench_batch.py [--photos 60] [--clips 30] [--texts 30] [--workers 2]
+    python tools/bench_batch.py [--photos 120] [--clips 60] [--texts 60] [--workers 2]
 
 The workload is a folder made from the bundled samples: photos (the astronaut photo
 flipped, scaled and shifted), speech clips and text files, with the default model
@@ -68,9 +68,9 @@ def make_workload(root: Path, photos: int, clips: int, texts: int) -> int:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--photos", type=int, default=60)
-    parser.add_argument("--clips", type=int, default=30)
-    parser.add_argument("--texts", type=int, default=30)
+    parser.add_argument("--photos", type=int, default=120)
+    parser.add_argument("--clips", type=int, default=60)
+    parser.add_argument("--texts", type=int, default=60)
     parser.add_argument("--workers", type=int, default=2, help="Beam worker processes (2)")
     args = parser.parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")

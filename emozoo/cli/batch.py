@@ -47,14 +47,18 @@ def _cmd_batch(args) -> int:
     recognizer = EmotionRecognizer(
         args.model, weights=args.weights, max_faces=args.max_faces, backend=args.backend or "auto"
     )
-    summary = run_local(
-        recognizer,
-        items,
-        args.out,
-        chunk_items=args.chunk,
-        video_every=args.every,
-        progress=not args.no_progress,
-    )
+    try:
+        summary = run_local(
+            recognizer,
+            items,
+            args.out,
+            chunk_items=args.chunk,
+            video_every=args.every,
+            progress=not args.no_progress,
+        )
+    except KeyboardInterrupt:
+        print(f"interrupted: the rows written so far are in {args.out}; run again to resume")
+        return 130
     print(summary)
     return 0
 
@@ -93,6 +97,9 @@ def register(commands) -> None:
         description="Run every photo, audio clip, text file and video of INPUT (a folder, a "
         "glob or a manifest CSV with face_path,text,audio_path) and write one row per item. "
         "A re-run skips the rows already in --out. Options after -- go to Apache Beam.",
+        epilog="Beam pipeline options follow --, for example: emozoo batch photos/ --out "
+        "results.jsonl --runner beam -- --runner=DataflowRunner --project=P "
+        "--temp_location=gs://B/tmp (see docs/batch.md)",
     )
     b.__class__ = _PassThroughParser
     b.add_argument("input", help="a folder, a glob ('photos/*.jpg') or a manifest CSV")
