@@ -17,7 +17,15 @@ from emozoo.cli.zoo import format_table, models_table
 from emozoo.registry import UnknownModelError
 
 #: Modules that contribute sub-commands, in the order ``emozoo --help`` lists them.
-COMMAND_MODULES = ("emozoo.cli.zoo", "emozoo.cli.predict", "emozoo.cli.train", "emozoo.cli.export")
+COMMAND_MODULES = (
+    "emozoo.cli.zoo",
+    "emozoo.cli.predict",
+    "emozoo.cli.train",
+    "emozoo.cli.export",
+    "emozoo.cli.serve",
+    "emozoo.cli.batch",
+    "emozoo.cli.live",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
