@@ -6,12 +6,13 @@ Everything here is numpy and OpenCV/libsndfile; no TensorFlow. Unreadable inputs
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
 import numpy as np
 
+from emozoo.inference.speech import SpeechFrames, sample_warnings
 from emozoo.preprocessing.audio import (
     MIN_DURATION_S,
     AudioReadError,
@@ -89,6 +90,7 @@ class Audio:
     waveform: np.ndarray
     sample_rate: int
     source: str
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def duration_s(self) -> float:
@@ -144,7 +146,9 @@ def load_audio(
         raise MediaError(
             f"{source} lasts {len(waveform) / rate:.3f} s; at least {MIN_DURATION_S} s is needed"
         )
-    return Audio(resample(waveform, rate, target_rate), target_rate, source)
+    notes = sample_warnings(waveform, source)
+    waveform = np.clip(resample(waveform, rate, target_rate), -1.0, 1.0)
+    return Audio(waveform, target_rate, source, notes)
 
 
 def level_dbfs(waveform: np.ndarray) -> float:
@@ -159,13 +163,18 @@ def audio_windows(
     hop: int | None = None,
     min_fraction: float = 1 / 3,
     silence_dbfs: float = SILENCE_DBFS,
+    speech: SpeechFrames | None = None,
+    min_speech_s: float = 0.25,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Cut a long waveform into ``window``-sample windows and drop the silent ones.
+    """Cut a long waveform into ``window``-sample windows and drop those without a voice.
 
     Windows start every ``hop`` samples (default: ``window``, no overlap); a last partial
     window is kept (zero-padded) when it holds at least ``min_fraction`` of a window.
-    Returns ``(windows (n, window), start sample of each)``; ``n`` is 0 when every window
-    is silent.
+    With ``speech`` (a :class:`~emozoo.inference.speech.SpeechDetector`'s frames), a
+    window is kept when it holds at least ``min_speech_s`` of speech; without it, when
+    its level is at least ``silence_dbfs``.
+    Returns ``(windows (n, window), start sample of each)``; ``n`` is 0 when no window
+    is kept.
 
     >>> w, starts = audio_windows(np.ones(250, np.float32), window=100)
     >>> w.shape, starts.tolist()
@@ -179,7 +188,11 @@ def audio_windows(
     kept, kept_starts = [], []
     for start in starts:
         piece = waveform[start : start + window]
-        if level_dbfs(piece) < silence_dbfs:
+        if speech is not None:
+            heard = speech.fraction(start, start + len(piece)) * len(piece) / speech.sample_rate
+            if heard < min_speech_s:
+                continue
+        elif level_dbfs(piece) < silence_dbfs:
             continue
         kept.append(np.pad(piece, (0, window - len(piece))))
         kept_starts.append(start)

