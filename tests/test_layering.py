@@ -144,3 +144,38 @@ def test_at_most_four_modules_outside_models_test_a_modality_name():
 def test_the_modality_test_detector(source, expected):
     (node,) = [n for n in ast.walk(ast.parse(source)) if isinstance(n, ast.Compare)]
     assert _tests_a_modality(node) is expected
+
+
+#: Layers, lowest first: a module may import its own layer and those below it only.
+LAYERS = (
+    ("registry", "models", "preprocessing", "labels", "paths"),
+    ("data",),
+    ("training", "export", "evaluation", "convert"),
+    ("inference",),
+    ("serving", "batch", "streaming"),
+    ("cli",),
+)
+
+
+def _layer_of(module: str) -> int | None:
+    part = module.split(".")[1] if module.count(".") else None
+    for index, names in enumerate(LAYERS):
+        if part in names:
+            return index
+    return None
+
+
+@pytest.mark.parametrize("upper", ["serving", "batch", "streaming", "cli"])
+def test_lower_layers_never_import_the_serving_batch_streaming_or_cli_layers(upper):
+    offenders = {}
+    for path, tree in modules():
+        name = module_name(path)
+        own = _layer_of(name)
+        if own is None or name.split(".")[1:2] == [upper]:
+            continue
+        if own >= _layer_of(f"emozoo.{upper}"):
+            continue
+        bad = sorted(i for i in imported(tree, name) if i.split(".")[1:2] == [upper])
+        if bad:
+            offenders[name] = bad
+    assert not offenders

@@ -5,10 +5,11 @@
 """
 
 import os
+import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from emozoo.training.pretrain import main  # noqa: E402
+from emozoo.cli import main  # noqa: E402
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(main(["pretrain", *sys.argv[1:]]))

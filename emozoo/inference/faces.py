@@ -147,7 +147,8 @@ class FaceDetector:
         return cascades
 
     @staticmethod
-    def _gray(image: np.ndarray) -> np.ndarray:
+    def gray(image: np.ndarray) -> np.ndarray:
+        """An RGB (or already grayscale) uint8 image as grayscale, as faces are read."""
         image = np.asarray(image)
         if image.dtype != np.uint8:
             raise ValueError(f"Images must be uint8, got {image.dtype}")
@@ -221,7 +222,9 @@ class FaceDetector:
         rx, ry, rw, rh = max(right, key=lambda e: e[2] * e[3])
         return (x + lx + lw / 2, y + ly + lh / 2), (x + rx + rw / 2, y + ry + rh / 2)
 
-    def _crop(self, gray: np.ndarray, box, angle: float) -> np.ndarray:
+    def crop(self, gray: np.ndarray, box: tuple[int, int, int, int], angle: float) -> np.ndarray:
+        """The face in ``box`` of a grayscale image, levelled by ``angle`` degrees, at the
+        model's crop size (edges replicated where the box leaves the image)."""
         x, y, w, h = box
         if angle == 0.0:
             pad = cv2.copyMakeBorder(gray, h, h, w, w, cv2.BORDER_REPLICATE)
@@ -246,7 +249,7 @@ class FaceDetector:
 
     def _detect_blazeface(self, image: np.ndarray, max_faces: int | None) -> list[Face]:
         """BlazeFace boxes, reframed as FER2013 frames its faces, levelled by its eyes."""
-        gray = self._gray(image)
+        gray = self.gray(image)
         rgb = cv2.cvtColor(gray, cv2.COLOR_GRAY2RGB) if np.asarray(image).ndim == 2 else image
         if rgb.shape[-1] == 4:
             rgb = cv2.cvtColor(rgb, cv2.COLOR_RGBA2RGB)
@@ -273,12 +276,12 @@ class FaceDetector:
                 eyes = ((float(ax), float(ay)), (float(bx), float(by)))
                 if abs(angle) > MAX_ALIGN_ANGLE_LANDMARKS:
                     eyes, angle = None, 0.0
-            faces.append(Face(box=box, crop=self._crop(gray, box, angle), angle=angle, eyes=eyes))
+            faces.append(Face(box=box, crop=self.crop(gray, box, angle), angle=angle, eyes=eyes))
         faces.sort(key=lambda f: -f.area)
         return faces[:max_faces]
 
     def _detect_haar(self, image: np.ndarray, max_faces: int | None) -> list[Face]:
-        gray = self._gray(image)
+        gray = self.gray(image)
         faces = []
         for box in self.boxes(gray)[:max_faces]:
             eyes, angle = None, 0.0
@@ -289,7 +292,7 @@ class FaceDetector:
                     angle = math.degrees(math.atan2(ry - ly, rx - lx))
                     if abs(angle) > MAX_ALIGN_ANGLE:
                         eyes, angle = None, 0.0
-            faces.append(Face(box=box, crop=self._crop(gray, box, angle), angle=angle, eyes=eyes))
+            faces.append(Face(box=box, crop=self.crop(gray, box, angle), angle=angle, eyes=eyes))
         return faces
 
 

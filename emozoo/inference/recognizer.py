@@ -200,7 +200,7 @@ class EmotionRecognizer:
         rgb, _ = load_image(image)
         detect = self.detect_faces if detect_faces is None else detect_faces
         if not detect:
-            gray = self.detector._gray(rgb)
+            gray = self.detector.gray(rgb)
             return [Face(box=(0, 0, rgb.shape[1], rgb.shape[0]), crop=gray)]
         return self.detector.detect(rgb, max_faces=self.max_faces)
 

@@ -223,7 +223,11 @@ class VideoAnalysis:
         return plot_timeline(self, path)
 
 
-def _audio_window(waveform, centre_s, rate, window) -> np.ndarray | None:
+def audio_window(
+    waveform: np.ndarray, centre_s: float, rate: int, window: int
+) -> np.ndarray | None:
+    """The ``window`` samples of ``waveform`` centred on ``centre_s`` (kept inside it),
+    or ``None`` when that stretch is silent or shorter than 0.1 s."""
     start = int(round(centre_s * rate)) - window // 2
     start = max(0, min(start, len(waveform) - window))
     piece = waveform[start : start + window]
@@ -338,7 +342,7 @@ def analyze_video(
             faces = recognizer.detector.detect(frame, recognizer.max_faces) if use_face else []
             ids = tracker.update([f.box for f in faces])
             window = (
-                _audio_window(waveform, time, recognizer.sample_rate, recognizer.window)
+                audio_window(waveform, time, recognizer.sample_rate, recognizer.window)
                 if waveform is not None
                 else None
             )

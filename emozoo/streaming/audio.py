@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from emozoo.inference.video import _audio_window, extract_audio
+from emozoo.inference.video import audio_window, extract_audio
 
 #: The least share of a window a stream must have heard before its sound is used.
 MIN_FRACTION = 1 / 3
@@ -37,7 +37,7 @@ def trailing_window(samples: np.ndarray, sample_rate: int, window: int) -> np.nd
     :func:`~emozoo.inference.media.audio_windows` keeps of a last partial window)."""
     if len(samples) < window * MIN_FRACTION:
         return None
-    return _audio_window(samples, (len(samples) - window / 2) / sample_rate, sample_rate, window)
+    return audio_window(samples, (len(samples) - window / 2) / sample_rate, sample_rate, window)
 
 
 class RingBuffer:

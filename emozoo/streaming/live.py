@@ -239,7 +239,7 @@ class LiveAnalyzer:
         middle = time.perf_counter()
         self.stats.stage_ms["track"] += 1000 * (middle - start)
         if due:  # the detector's crop: the same framing and eye levelling as a photo's faces
-            crop = self.recognizer.detector._crop
+            crop = self.recognizer.detector.crop
             pending.crops = {face.track: crop(gray, face.box, face.angle) for face in due}
         self.stats.stage_ms["crop"] += 1000 * (time.perf_counter() - middle)
         if audio is not None and (

@@ -227,13 +227,6 @@ def repack(name: str) -> int:
     return 0
 
 
-def main(argv=None) -> int:
-    """``python -m emozoo.training.pretrain NAME ...``: the ``emozoo pretrain`` command."""
-    from emozoo.cli import main as cli_main
-
-    return cli_main(["pretrain", *(sys.argv[1:] if argv is None else argv)])
-
-
 def pretrain_all(args) -> int:
     """Train each of ``args.names`` in turn (the ``emozoo pretrain`` command's body)."""
     for name in args.names:
@@ -446,7 +439,3 @@ def pretrain(name: str, args) -> int:
         )
     )
     return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
