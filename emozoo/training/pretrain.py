@@ -227,6 +227,14 @@ def repack(name: str) -> int:
     return 0
 
 
+def teacher_digest(block: dict, preprocessing: dict) -> str:
+    """A digest of a distillation's teachers (their weights' sha256) and the student's
+    preprocessing: what its cached teacher outputs depend on."""
+    teachers = block["teacher"] if isinstance(block["teacher"], list) else [block["teacher"]]
+    hashes = [get_entry(t).weights.sha256 if get_entry(t).weights else t for t in teachers]
+    return digest(teachers, hashes, preprocessing)
+
+
 def pretrain_all(args) -> int:
     """Train each of ``args.names`` in turn (the ``emozoo pretrain`` command's body)."""
     for name in args.names:
@@ -324,7 +332,11 @@ def pretrain(name: str, args) -> int:
                 preprocessor,
                 val_ds,
                 seed=args.seed,
-                cache_dir=Path("runs") / "distill" / f"{name}_seed{args.seed}",
+                # The teacher's outputs depend on the teachers' weights and the student's
+                # input format (not on the temperature, share or number of copies).
+                cache_dir=Path("runs")
+                / "distill"
+                / f"{name}_seed{args.seed}_{teacher_digest(recipe['distill'], entry.preprocessing)}",
                 fit_options=fit_options,
             )
         elif recipe.get("frozen_blocks"):
