@@ -86,24 +86,7 @@ def extract_audio(path: str | Path, sample_rate: int = 16000) -> tuple[np.ndarra
             "audio track skipped: install the video extra (pip install 'emozoo[video]', "
             "which adds imageio-ffmpeg) to read it"
         )
-    command = [
-        imageio_ffmpeg.get_ffmpeg_exe(),
-        "-nostdin",
-        "-v",
-        "error",
-        "-i",
-        str(path),
-        "-map",
-        "0:a:0?",
-        "-vn",
-        "-ac",
-        "1",
-        "-ar",
-        str(sample_rate),
-        "-f",
-        "f32le",
-        "-",
-    ]
+    command = ffmpeg_audio_command(imageio_ffmpeg.get_ffmpeg_exe(), str(path), sample_rate)
     result = subprocess.run(command, capture_output=True, timeout=3600)
     waveform = np.frombuffer(result.stdout, dtype="<f4").astype(np.float32)
     if result.returncode != 0 and not len(waveform):
@@ -221,6 +204,14 @@ class VideoAnalysis:
         from emozoo.inference.plots import plot_timeline
 
         return plot_timeline(self, path)
+
+
+def ffmpeg_audio_command(ffmpeg: str, source: str, sample_rate: int) -> list[str]:
+    """The ffmpeg command that writes ``source``'s first audio track to standard output
+    as mono float32 samples at ``sample_rate`` (a file, or a stream URL read live)."""
+    return [ffmpeg, "-nostdin", "-v", "error", "-i", source, "-map", "0:a:0?", "-vn"] + [
+        "-ac", "1", "-ar", str(sample_rate), "-f", "f32le", "-",
+    ]  # fmt: skip
 
 
 def audio_window(

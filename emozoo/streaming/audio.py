@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from emozoo.inference.video import audio_window, extract_audio
+from emozoo.inference.video import audio_window, extract_audio, ffmpeg_audio_command
 
 #: The least share of a window a stream must have heard before its sound is used.
 MIN_FRACTION = 1 / 3
@@ -138,24 +138,7 @@ class StreamAudio(_BufferedAudio):
             )
             self._process = None
             return
-        command = [
-            imageio_ffmpeg.get_ffmpeg_exe(),
-            "-nostdin",
-            "-v",
-            "error",
-            "-i",
-            url,
-            "-map",
-            "0:a:0?",
-            "-vn",
-            "-ac",
-            "1",
-            "-ar",
-            str(self.sample_rate),
-            "-f",
-            "f32le",
-            "-",
-        ]
+        command = ffmpeg_audio_command(imageio_ffmpeg.get_ffmpeg_exe(), url, self.sample_rate)
         self._process = subprocess.Popen(
             command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL
         )
