@@ -18,12 +18,12 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "emozoo"
-MODALITY_STRINGS = {"face", "text", "audio"}
-MODALITY_CONSTANTS = {"FACE", "TEXT", "AUDIO"}
+MODALITY_STRINGS = {"face", "text", "audio", "face_au"}
+MODALITY_CONSTANTS = {"FACE", "TEXT", "AUDIO", "FACE_AU"}
 #: The modules allowed to know modality names, and why.
 MODALITY_AWARE = {
     "emozoo/preprocessing/preprocessor.py": "the face=/text=/audio= keyword API",
-    "emozoo/inference/recognizer.py": "the image=/text=/audio= keyword API",
+    "emozoo/inference/recognizer.py": "the image=/text=/audio=/face_au= keyword API",
     "emozoo/data/custom.py": "user folders and manifests name their columns",
     "emozoo/data/pairs.py": "a pseudo-pair is one face, one text and one voice",
 }

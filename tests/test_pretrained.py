@@ -67,7 +67,9 @@ def test_weights_are_packaged_and_hash_checked(name):
     )
     assert entry.weights.training_data and entry.weights.recipe and entry.weights.metrics
     if len(entry.modalities) > 1:
-        assert (
+        # A fused card says what a pair was: pseudo-pairs (matched by label only) or
+        # real pairs (recordings of one moment, e.g. RAVDESS AUs + speech).
+        assert "REAL pairs" in entry.weights.training_data or (
             "pseudo-pairs" in entry.weights.training_data
             and "not recordings" in entry.weights.training_data
         )

@@ -56,6 +56,7 @@ def test_list_models_has_every_builtin_model():
 
 def test_list_models_pattern_and_pretrained_filters():
     assert set(emozoo.list_models("*fusion")) == {
+        "au_whisper_fusion",
         "cnn_lstm_fusion",
         "late_fusion",
         "concat_fusion",
@@ -223,7 +224,7 @@ def test_model_info_is_a_complete_card():
 
 def test_every_card_names_the_recommended_encoder_of_its_modalities():
     recommended = emozoo.recommended_encoders()
-    assert sorted(recommended) == ["audio", "face", "text"]
+    assert sorted(recommended) == ["audio", "face", "face_au", "text"]
     for modality, name in recommended.items():
         entry = get_entry(name)
         assert entry.modalities == (modality,) and entry.pretrained, name

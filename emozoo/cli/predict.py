@@ -1,7 +1,7 @@
 """``emozoo predict``, ``emozoo video`` and ``emozoo demo``: recognition on raw files.
 
-emozoo predict [--image PATH] [--text TEXT | --text-file PATH] [--audio PATH] [--no-detect] [--json]
-               [--plot PNG] [--saliency PNG] [--model NAME]
+emozoo predict [--image PATH] [--text TEXT | --text-file PATH] [--audio PATH] [--openface CSV]
+               [--no-detect] [--json] [--plot PNG] [--saliency PNG] [--model NAME]
 emozoo video PATH [--every S] [--out PNG] [--csv PATH] [--json] [--no-audio]
 emozoo demo [--out PNG] [--saliency PNG] [--model NAME]
 
@@ -13,6 +13,8 @@ from __future__ import annotations
 import json
 
 DEFAULT_MODEL = "cnn_lstm_fusion"
+#: ``--openface`` without ``--model``: the AU model, or AUs + speech with ``--audio``.
+AU_MODEL, AU_AUDIO_MODEL = "face_au", "au_whisper_fusion"
 
 
 def _recognizer(args, **kwargs):
@@ -67,13 +69,20 @@ def predict_text_argument(args) -> str | None:
 
 def _cmd_predict(args) -> int:
     text = predict_text_argument(args)
-    if args.image is None and text is None and args.audio is None:
-        raise ValueError("give at least one of --image, --text, --audio (or --text-file)")
+    if args.image is None and text is None and args.audio is None and args.openface is None:
+        raise ValueError(
+            "give at least one of --image, --text, --audio, --openface (or --text-file)"
+        )
+    if args.model is None:
+        args.model = DEFAULT_MODEL
+        if args.openface is not None:
+            args.model = AU_AUDIO_MODEL if args.audio is not None else AU_MODEL
     rec = _recognizer(args, max_faces=args.max_faces)
     result = rec.predict(
         image=args.image,
         text=text,
         audio=args.audio,
+        face_au=args.openface,
         detect_faces=not args.no_detect,
         saliency=args.saliency is not None,
     )
@@ -157,10 +166,11 @@ def _cmd_demo(args) -> int:
     return 0
 
 
-def _model_arguments(parser) -> None:
-    parser.add_argument(
-        "--model", default=DEFAULT_MODEL, help=f"registered model (default {DEFAULT_MODEL})"
+def _model_arguments(parser, default: str | None = DEFAULT_MODEL) -> None:
+    shown = default or (
+        f"{DEFAULT_MODEL}; with --openface {AU_MODEL}, or {AU_AUDIO_MODEL} with --audio too"
     )
+    parser.add_argument("--model", default=default, help=f"registered model (default {shown})")
     parser.add_argument(
         "--weights", default="default", help="a weights file instead of the pretrained ones"
     )
@@ -177,12 +187,18 @@ def register(commands) -> None:
         "--text-file", metavar="PATH", help="read the text from a UTF-8 file ('-': standard input)"
     )
     p.add_argument("--audio", help="speech recording: WAV, FLAC or OGG, any rate and channels")
+    p.add_argument(
+        "--openface",
+        metavar="CSV",
+        help="facial action units: an OpenFace 2 FeatureExtraction CSV (or py-feat's), "
+        "its tracked frames averaged",
+    )
     p.add_argument("--no-detect", action="store_true", help="the image is already a face crop")
     p.add_argument("--max-faces", type=int, default=None, help="keep the N largest faces")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.add_argument("--plot", metavar="PNG", help="write a figure of the prediction")
     p.add_argument("--saliency", metavar="PNG", help="write face occlusion saliency maps")
-    _model_arguments(p)
+    _model_arguments(p, default=None)
     p.set_defaults(run=_cmd_predict)
 
     v = commands.add_parser("video", help="emotions over time in a video (faces + audio track)")

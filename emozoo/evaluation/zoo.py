@@ -18,7 +18,10 @@ def evaluation_sets(recipe: dict) -> dict[str, list | dict]:
     ``{"pairs": "test", "modalities": ["face", "text"]}`` (missing modalities zeroed;
     ``"model": "face_cnn"`` evaluates that unimodal model on the same pairs instead), or
     ``{"retrieval": "test", "query": "face", "gallery": "audio", "k": 10}``: cross-modal
-    retrieval between the fusion head's tokens of the distinct items in those pairs.
+    retrieval between the fusion head's tokens of the distinct items in those pairs, or
+    ``{"real_pairs": "test", "modalities": ["face_au"]}``: real face + voice pairs (the
+    AUs and the speech of the same RAVDESS trial), any modality left out, ``"model"``
+    evaluating another registered model on the same pairs.
     ``"sample": n`` (in the kwargs, or in a pairs spec) keeps a fixed random subset of
     ``n`` items: the quick re-checks of slow models in the default test suite.
     """
@@ -62,6 +65,7 @@ def evaluate_registered(
         )
     reports = {}
     pair_splits = {}
+    real_pairs: dict = {"models": {name: (model, split)}}
     all_sets = evaluation_sets(entry.recipe)
     unknown = set(sets or []) - set(all_sets)
     if unknown:
@@ -75,6 +79,19 @@ def evaluate_registered(
         if isinstance(specs, dict) and "retrieval" in specs:
             report = _retrieval_report(model, specs, preprocessor, pair_splits, root)
             report.name = f"{name} on {set_name}"
+            reports[set_name] = report
+            if out_dir is not None:
+                report.save(out_dir, report_stem(set_name))
+            continue
+        if isinstance(specs, dict) and "real_pairs" in specs:
+            evaluated_name = specs.get("model", name)
+            labels, probabilities = _real_pair_predictions(evaluated_name, specs, real_pairs, root)
+            report = EvaluationReport.from_predictions(
+                f"{evaluated_name} on {set_name}",
+                labels,
+                probabilities,
+                get_entry(evaluated_name).labels,
+            )
             reports[set_name] = report
             if out_dir is not None:
                 report.save(out_dir, report_stem(set_name))
@@ -227,3 +244,75 @@ def sample_pairs(pairs, count: int):
     from emozoo.data import sample_indices
 
     return pairs.subset(sample_indices(len(pairs), count))
+
+
+def _real_pair_predictions(name: str, spec: dict, cache: dict, root=None):
+    """``(labels, probabilities)`` of registered model ``name`` on real pairs.
+
+    Each modality's inputs are read once per evaluation; a fused model composed of
+    registered encoders runs each encoder once per item (cached by encoder name, so
+    two heads over the same encoders share them) and its head over the embeddings.
+    """
+    import emozoo
+    from emozoo.data.datasets.face_au_sources import load_ravdess_au_pairs
+    from emozoo.data.records import sample_indices
+    from emozoo.models import presence_input_name
+    from emozoo.models.fusion.compose import split_fused
+    from emozoo.registry import builder_kwargs, get_entry
+
+    entry = get_entry(name)
+    split_name = spec["real_pairs"]
+    if ("pairs", split_name) not in cache:
+        cache[("pairs", split_name)] = load_ravdess_au_pairs(split_name, root)
+    pairs = cache[("pairs", split_name)]
+    rows = np.arange(len(next(iter(pairs.values()))))
+    if "sample" in spec:
+        rows = sample_indices(len(rows), spec["sample"], f" for real_pairs/{split_name}")
+    wanted = list(spec.get("modalities", entry.modalities))
+    unknown = [m for m in wanted if m not in entry.modalities]
+    if unknown:
+        raise ValueError(f"{name} takes {list(entry.modalities)}, not {unknown}")
+    if name not in cache["models"]:
+        model = emozoo.load(name)
+        parts = None
+        if len(entry.modalities) > 1:
+            parts = split_fused(model, entry.architecture, builder_kwargs(entry), entry.labels)
+        cache["models"][name] = (model, parts)
+    model, parts = cache["models"][name]
+    if isinstance(parts, dict):  # evaluate_registered's own split
+        parts = (parts["encoders"], parts["head"])
+    preprocessor = emozoo.load_preprocessor(name)
+    labels = pairs[wanted[0]].labels[rows]
+
+    def raw(modality):
+        inputs = preprocessor.for_modality(modality)
+        key = ("inputs", split_name, modality, repr(vars(inputs)), tuple(rows.tolist()))
+        if key not in cache:
+            cache[key] = inputs.from_items(pairs[modality].subset(rows).items)
+        return cache[key]
+
+    if parts is None:
+        if len(entry.modalities) > 1:
+            inputs = preprocessor(**{m: list(raw(m)) for m in wanted})
+        else:
+            inputs = {wanted[0]: raw(wanted[0])}
+        return labels, np.asarray(model.predict(inputs, batch_size=64, verbose=0))
+    encoders, head = parts
+    composed = entry.weights.encoders if entry.weights else {}
+    head_inputs = {}
+    for modality in entry.modalities:
+        present = modality in wanted
+        flags = np.full((len(rows), 1), float(present), np.float32)
+        width = int(encoders[modality].output.shape[-1])
+        values = np.zeros((len(rows), width), np.float32)
+        if present:
+            owner = composed.get(modality, f"{name}:{modality}")
+            key = ("embeddings", owner, split_name, tuple(rows.tolist()))
+            if key not in cache:
+                cache[key] = np.asarray(
+                    encoders[modality].predict({modality: raw(modality)}, batch_size=64, verbose=0)
+                )
+            values = cache[key]
+        head_inputs[modality] = values
+        head_inputs[presence_input_name(modality)] = flags
+    return labels, np.asarray(head.predict(head_inputs, batch_size=256, verbose=0))

@@ -1,4 +1,5 @@
-"""``EmotionRecognizer``: emotions from photos, audio files and text, in one call."""
+"""``EmotionRecognizer``: emotions from photos, audio files, text and facial action
+units, in one call."""
 
 from __future__ import annotations
 
@@ -37,6 +38,7 @@ class _Item:
     faces: list[Face] = field(default_factory=list)
     text: str | None = None
     windows: np.ndarray | None = None
+    aus: np.ndarray | None = None
     not_used: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     sources: dict = field(default_factory=dict)
@@ -49,12 +51,14 @@ class _Slots:
     faces: list[int] = field(default_factory=list)
     text: int | None = None
     windows: list[int] = field(default_factory=list)
+    aus: int | None = None
 
     def present(self, modalities: Sequence[str]) -> list[str]:
         found = {
             "face": bool(self.faces),
             "text": self.text is not None,
             "audio": bool(self.windows),
+            "face_au": self.aus is not None,
         }
         return [m for m in modalities if found[m]]
 
@@ -204,12 +208,13 @@ class EmotionRecognizer:
             return [Face(box=(0, 0, rgb.shape[1], rgb.shape[0]), crop=gray)]
         return self.detector.detect(rgb, max_faces=self.max_faces)
 
-    def _read(self, image, text, audio, sample_rate, detect_faces, on_error) -> _Item:
+    def _read(self, image, text, audio, sample_rate, detect_faces, on_error, face_au=None) -> _Item:
         item = _Item()
         for modality, argument, value in (
             ("face", "image", image),
             ("text", "text", text),
             ("audio", "audio", audio),
+            ("face_au", "face_au", face_au),
         ):
             if value is None:
                 continue
@@ -219,6 +224,8 @@ class EmotionRecognizer:
                     self._read_image(item, value, detect_faces)
                 elif modality == "text":
                     self._read_text(item, value)
+                elif modality == "face_au":
+                    self._read_aus(item, value)
                 else:
                     self._read_audio(item, value, sample_rate)
             except (ValueError, FileNotFoundError, TypeError) as error:
@@ -234,6 +241,19 @@ class EmotionRecognizer:
         if not faces:
             item.not_used["face"] = f"no face found in {name}"
         item.faces = faces
+
+    def _read_aus(self, item: _Item, values) -> None:
+        """Action units: 35 OpenFace values, a dict of AU names, or an OpenFace 2 /
+        py-feat CSV (its usable frames averaged into one vector)."""
+        name = str(values) if isinstance(values, (str, Path)) else "AU values"
+        item.sources["face_au"] = name
+        rows = self.runner.preprocessor.face_au(values)
+        if np.isnan(rows).all():
+            item.not_used["face_au"] = f"no AU value in {name}"
+            return
+        with warnings.catch_warnings():  # an AU missing in every row stays NaN (the mean)
+            warnings.simplefilter("ignore", RuntimeWarning)
+            item.aus = np.nanmean(rows, axis=0).astype(np.float32)
 
     def _read_text(self, item: _Item, text) -> None:
         text = clean_text(text)
@@ -292,7 +312,7 @@ class EmotionRecognizer:
         """
         runner, pre = self.runner, self.runner.preprocessor
         slots = [_Slots() for _ in items]
-        crops, texts, windows = [], [], []
+        crops, texts, windows, aus = [], [], [], []
         for item, slot in zip(items, slots, strict=True):
             if "face" not in item.not_used:
                 slot.faces = list(range(len(crops), len(crops) + len(item.faces)))
@@ -304,6 +324,9 @@ class EmotionRecognizer:
                 total = sum(len(w) for w in windows)
                 slot.windows = list(range(total, total + len(item.windows)))
                 windows.append(item.windows)
+            if item.aus is not None:
+                slot.aus = len(aus)
+                aus.append(item.aus)
         banks: dict[str, np.ndarray] = {}
         face_inputs = None
         if crops:
@@ -329,6 +352,8 @@ class EmotionRecognizer:
                     self._warn_if_truncated(item)
         if windows:
             banks["audio"] = runner.encode("audio", np.concatenate(windows))
+        if aus:
+            banks["face_au"] = runner.encode("face_au", np.stack(aus))
         return banks, slots, face_inputs
 
     def _warn_if_truncated(self, item: _Item) -> None:
@@ -347,7 +372,7 @@ class EmotionRecognizer:
             """Head rows for ``keep`` (one per audio window when audio is kept)."""
             out = []
             for window in slot.windows if "audio" in keep else [None]:
-                row = {"face": face, "text": slot.text, "audio": window}
+                row = {"face": face, "text": slot.text, "audio": window, "face_au": slot.aus}
                 out.append(rows.add({m: row[m] for m in keep}))
             return out
 
@@ -439,12 +464,14 @@ class EmotionRecognizer:
         text: str | None = None,
         audio=None,
         *,
+        face_au=None,
         sample_rate: int | None = None,
         detect_faces: bool | None = None,
         contributions: bool = True,
         saliency: bool = False,
     ) -> Prediction:
-        """Predict the emotion from any subset of an image, a text and an audio clip.
+        """Predict the emotion from any subset of an image, a text, an audio clip and
+        facial action units (for models that take them).
 
         Args:
             image: a photo (path or RGB uint8 array). Every face found is predicted
@@ -454,6 +481,11 @@ class EmotionRecognizer:
             audio: a WAV/FLAC/OGG path (any rate, any channels), a waveform array with
                 ``sample_rate``, or ``(waveform, sample_rate)``. Long recordings are cut
                 into windows whose predictions are averaged; silent windows are skipped.
+            face_au: facial action units (models such as ``face_au`` and
+                ``au_whisper_fusion``): 35 OpenFace 2 values (``emozoo.preprocessing.AU_NAMES``
+                order), a dict of AU names (``{"AU12_r": 2.1, ...}`` or py-feat's
+                ``{"AU12": 0.8}``), or the path of an OpenFace 2 ``FeatureExtraction`` /
+                py-feat CSV (usable frames averaged).
             contributions: add leave-one-modality-out contributions and each modality's
                 prediction on its own.
             saliency: add an occlusion saliency map to each face (``face.saliency``).
@@ -473,9 +505,13 @@ class EmotionRecognizer:
         >>> result.top, result.modalities_used  # doctest: +SKIP
         ('surprise', ['text'])
         """
-        if image is None and text is None and audio is None:
-            raise ValueError(f"Give at least one of image=, text=, audio= ({self.model_name})")
-        item = self._read(image, text, audio, sample_rate, detect_faces, on_error="raise")
+        if image is None and text is None and audio is None and face_au is None:
+            raise ValueError(
+                f"Give at least one of image=, text=, audio=, face_au= ({self.model_name})"
+            )
+        item = self._read(
+            image, text, audio, sample_rate, detect_faces, on_error="raise", face_au=face_au
+        )
         return self._run([item], contributions, saliency)[0]
 
     def predict_batch(
@@ -484,6 +520,7 @@ class EmotionRecognizer:
         texts: Sequence[str] | None = None,
         audios: Sequence | None = None,
         *,
+        face_aus: Sequence | None = None,
         sample_rate: int | None = None,
         detect_faces: bool | None = None,
         contributions: bool = False,
@@ -492,7 +529,7 @@ class EmotionRecognizer:
     ) -> list[Prediction]:
         """Predict many samples at once (batched through the network).
 
-        ``images``, ``texts`` and ``audios`` are lists of the same length (item ``i`` of
+        ``images``, ``texts``, ``audios`` and ``face_aus`` are lists of the same length (item ``i`` of
         each forms sample ``i``; ``None`` entries are missing modalities). Everything
         :meth:`predict` accepts is accepted per item.
 
@@ -508,21 +545,28 @@ class EmotionRecognizer:
         if on_error not in ("raise", "skip"):
             raise ValueError(f"on_error must be 'raise' or 'skip', got {on_error!r}")
         given = {}
-        for name, values in (("images", images), ("texts", texts), ("audios", audios)):
+        for name, values in (
+            ("images", images),
+            ("texts", texts),
+            ("audios", audios),
+            ("face_aus", face_aus),
+        ):
             if values is None:
                 continue
             if isinstance(values, (str, bytes, Path)) or (
-                isinstance(values, np.ndarray) and name != "images"
+                isinstance(values, np.ndarray) and name not in ("images", "face_aus")
             ):
                 raise TypeError(f"{name} must be a list, not a single {type(values).__name__}")
             given[name] = list(values)
         if not given:
-            raise ValueError("Give at least one of images=, texts=, audios=")
+            raise ValueError("Give at least one of images=, texts=, audios=, face_aus=")
         lengths = {name: len(values) for name, values in given.items()}
         if len(set(lengths.values())) != 1:
             raise ValueError(f"images, texts and audios must have the same length, got {lengths}")
         n = next(iter(lengths.values()))
-        column = {name: given.get(name, [None] * n) for name in ("images", "texts", "audios")}
+        column = {
+            name: given.get(name, [None] * n) for name in ("images", "texts", "audios", "face_aus")
+        }
         bar = None
         if progress and n:
             import keras
@@ -541,6 +585,7 @@ class EmotionRecognizer:
                             sample_rate,
                             detect_faces,
                             on_error,
+                            face_au=column["face_aus"][i],
                         )
                     )
                 except (ValueError, FileNotFoundError, TypeError) as error:

@@ -10,6 +10,7 @@ training or export: it only builds networks and says what they are.
 from emozoo.models import (  # noqa: F401  (importing a family registers it)
     audio_lstm,
     audio_whisper,
+    face_au,
     face_cnn,
     face_vgg,
     fusion,
@@ -31,6 +32,7 @@ from emozoo.models.base import (
     AUDIO,
     EMBEDDING_LAYER,
     FACE,
+    FACE_AU,
     MODALITIES,
     PREDICTIONS_LAYER,
     TEXT,
@@ -44,6 +46,7 @@ from emozoo.models.base import (
     presence_input_name,
     transfer_weights,
 )
+from emozoo.models.face_au import AUStandardization, build_face_au, set_au_statistics
 from emozoo.models.face_cnn import build_face_cnn
 from emozoo.models.face_vgg import HorizontalFlip, build_face_vgg
 from emozoo.models.family import (
@@ -55,11 +58,13 @@ from emozoo.models.family import (
     register_family,
 )
 from emozoo.models.fusion import (
+    build_au_audio_fusion,
     build_cnn_lstm_fusion,
     build_concat_fusion,
     build_fusion_transformer,
     build_late_fusion,
     build_minilm_cnn_lstm_fusion,
+    fused_modalities,
     modality_token_encoder,
     projection_layers,
 )
@@ -86,6 +91,12 @@ from emozoo.models.text_mpnet import (
 )
 
 __all__ = [
+    "AUStandardization",
+    "FACE_AU",
+    "build_au_audio_fusion",
+    "build_face_au",
+    "fused_modalities",
+    "set_au_statistics",
     "ExportHints",
     "FamilySpec",
     "get_family",

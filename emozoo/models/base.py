@@ -12,6 +12,9 @@ from emozoo.models.layers import ClassifierHead
 
 #: Names of the model inputs, shared by models, preprocessors and data pipelines.
 FACE, TEXT, AUDIO = "face", "text", "audio"
+#: Facial action units (OpenFace 2 AU means over a clip or window), a measured modality.
+FACE_AU = "face_au"
+#: The modalities of the face+text+audio fused models (their default modality set).
 MODALITIES: tuple[str, ...] = (FACE, TEXT, AUDIO)
 EMBEDDING_LAYER = "embedding"
 PREDICTIONS_LAYER = "predictions"

@@ -10,12 +10,26 @@ import numpy as np
 from emozoo.preprocessing.audio import AudioPreprocessor
 from emozoo.preprocessing.base import ModalityPreprocessor
 from emozoo.preprocessing.face import FacePreprocessor
+from emozoo.preprocessing.face_au import FaceAUPreprocessor
 from emozoo.preprocessing.text import TextPreprocessor
 
-#: The preprocessor class of each modality, by the model input it feeds.
-MODALITY_PREPROCESSORS: dict[str, type[ModalityPreprocessor]] = {
-    cls.modality: cls for cls in (FacePreprocessor, TextPreprocessor, AudioPreprocessor)
-}
+#: The preprocessor class of each modality, by the model input it feeds. A new modality
+#: is a new :class:`ModalityPreprocessor` added here (see :func:`register_modality`).
+MODALITY_PREPROCESSORS: dict[str, type[ModalityPreprocessor]] = {}
+
+
+def register_modality(cls: type[ModalityPreprocessor]) -> type[ModalityPreprocessor]:
+    """Make ``cls.modality`` a known modality fed by ``cls`` (cards, preprocessors,
+    ``Preprocessor(**{modality: value})``); returns ``cls``."""
+    known = MODALITY_PREPROCESSORS.get(cls.modality)
+    if known is not None and known is not cls:
+        raise ValueError(f"Modality {cls.modality!r} is already fed by {known.__name__}")
+    MODALITY_PREPROCESSORS[cls.modality] = cls
+    return cls
+
+
+for _cls in (FacePreprocessor, TextPreprocessor, AudioPreprocessor, FaceAUPreprocessor):
+    register_modality(_cls)
 
 
 def modality_preprocessor(modality: str, params: Mapping[str, Any] | None = None):
@@ -67,6 +81,10 @@ class Preprocessor:
     def audio(self) -> AudioPreprocessor | None:
         return self._preprocessors.get("audio")
 
+    @property
+    def face_au(self) -> FaceAUPreprocessor | None:
+        return self._preprocessors.get("face_au")
+
     def for_modality(self, modality: str) -> ModalityPreprocessor:
         """The preprocessor of one of this model's modalities."""
         try:
@@ -77,7 +95,13 @@ class Preprocessor:
             ) from None
 
     def __call__(
-        self, face=None, text=None, audio=None, sample_rate: int | None = None
+        self,
+        face=None,
+        text=None,
+        audio=None,
+        sample_rate: int | None = None,
+        face_au=None,
+        **others,
     ) -> dict[str, np.ndarray]:
         """Preprocess any subset of modalities into the model's input dict.
 
@@ -86,8 +110,16 @@ class Preprocessor:
             text: a string or a list of strings.
             audio: a float waveform (mono, or ``(samples, channels)``) or a list of them.
             sample_rate: sampling rate of ``audio`` (default: the model's, 16 kHz).
+            face_au: facial action units: 35 OpenFace values, a dict of AU names, an
+                OpenFace 2 / py-feat CSV path, or a list of them.
+            others: any other registered modality, by name.
         """
-        given = {"face": face, "text": text, "audio": audio}
+        unknown = [m for m in others if m not in MODALITY_PREPROCESSORS]
+        if unknown:
+            raise TypeError(
+                f"Unknown input {', '.join(unknown)}; modalities: {', '.join(MODALITY_PREPROCESSORS)}"
+            )
+        given = {"face": face, "text": text, "audio": audio, "face_au": face_au, **others}
         given = {m: v for m, v in given.items() if v is not None}
         unexpected = [m for m in given if m not in self.modalities]
         if unexpected:

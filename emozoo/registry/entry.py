@@ -9,7 +9,16 @@ from typing import Any
 from emozoo.labels import EMOTIONS
 from emozoo.registry.weights import WeightsInfo
 
+#: The media modalities the export and pseudo-pair code handle (face crops, text, speech).
 MODALITY_NAMES = ("face", "text", "audio")
+
+
+def known_modalities() -> tuple[str, ...]:
+    """Every modality a card may name: those with a registered preprocessor."""
+    from emozoo.preprocessing import MODALITY_PREPROCESSORS
+
+    return tuple(MODALITY_PREPROCESSORS)
+
 
 #: Preprocessing defaults; a zoo config overrides any of them per modality.
 DEFAULT_PREPROCESSING: dict[str, dict[str, Any]] = {
@@ -64,18 +73,17 @@ class ModelEntry:
     def __post_init__(self):
         self.modalities = tuple(self.modalities)
         self.labels = tuple(self.labels)
-        unknown = [m for m in self.modalities if m not in MODALITY_NAMES]
+        known = known_modalities()
+        unknown = [m for m in self.modalities if m not in known]
         if unknown:
-            raise ValueError(
-                f"{self.name}: unknown modalities {unknown}; expected some of {MODALITY_NAMES}"
-            )
-        unknown = [m for m in self.preprocessing if m not in MODALITY_NAMES]
+            raise ValueError(f"{self.name}: unknown modalities {unknown}; expected some of {known}")
+        unknown = [m for m in self.preprocessing if m not in known]
         if unknown:
             raise ValueError(f"{self.name}: preprocessing for unknown modalities {unknown}")
         merged = {}
         for modality in self.modalities:
             merged[modality] = {
-                **DEFAULT_PREPROCESSING[modality],
+                **DEFAULT_PREPROCESSING.get(modality, {}),
                 **self.preprocessing.get(modality, {}),
             }
         self.preprocessing = merged

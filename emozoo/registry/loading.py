@@ -103,10 +103,9 @@ def _read_weights_into(model, path: Path) -> None:
 
 def _read_composed(model, entry: ModelEntry, head_path: Path) -> None:
     """Fill a fused model from its head weights file and its encoders' registered models."""
-    from emozoo.models import MODALITIES
     from emozoo.models.fusion.compose import assemble, build_head
 
-    dims = {m: int(model.get_layer(f"{m}_encoder").output.shape[-1]) for m in MODALITIES}
+    dims = {m: int(model.get_layer(f"{m}_encoder").output.shape[-1]) for m in entry.modalities}
     kwargs = {k: v for k, v in builder_kwargs(entry).items() if k != "encoders"}
     head = build_head(entry.architecture, kwargs, dims, entry.labels)
     head.load_weights(head_path)

@@ -180,7 +180,7 @@ def recommended_encoders() -> dict[str, str]:
     per modality (a dict). Read from the cards, without Keras.
 
     >>> sorted(recommended_encoders())
-    ['audio', 'face', 'text']
+    ['audio', 'face', 'face_au', 'text']
     """
     _ensure_loaded()
     chosen: dict[str, str] = {}

@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from emozoo.data.datasets.audio_sources import RAVDESS_ACTORS, load_ravdess, load_tess
 from emozoo.data.datasets.common import DatasetNotFoundError
+from emozoo.data.datasets.face_au_sources import load_ravdess_au_pairs, load_ravdess_face_au
 from emozoo.data.datasets.fer2013 import load_fer2013
 from emozoo.data.datasets.text_sources import load_carer, load_goemotions, load_meld
 from emozoo.data.records import Records
@@ -18,6 +19,7 @@ SOURCES: dict[str, Callable[..., Records]] = {
     "meld_text": load_meld,
     "ravdess_speech": load_ravdess,
     "tess": load_tess,
+    "ravdess_face_au": load_ravdess_face_au,
 }
 
 
@@ -37,6 +39,8 @@ __all__ = [
     "load_goemotions",
     "load_meld",
     "load_ravdess",
+    "load_ravdess_au_pairs",
+    "load_ravdess_face_au",
     "load_source",
     "load_tess",
 ]

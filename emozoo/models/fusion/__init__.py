@@ -5,15 +5,26 @@ encoders' family specs (``config.encoders.<modality>.family``)."""
 import keras
 import keras_hub
 
-from emozoo.models import audio_lstm, face_cnn, text_bilstm, text_minilm  # noqa: F401  (encoders)
+from emozoo.models import (  # noqa: F401  (encoders)
+    audio_lstm,
+    audio_whisper,
+    face_au,
+    face_cnn,
+    text_bilstm,
+    text_minilm,
+)
 from emozoo.models.family import ExportHints, FamilySpec, get_family, register_family
 from emozoo.models.fusion.model import (
+    AU_AUDIO_ENCODERS,
+    AU_AUDIO_MODALITIES,
     DEFAULT_ENCODERS,
+    build_au_audio_fusion,
     build_cnn_lstm_fusion,
     build_concat_fusion,
     build_fusion_transformer,
     build_late_fusion,
     build_minilm_cnn_lstm_fusion,
+    fused_modalities,
     modality_token_encoder,
     projection_layers,
 )
@@ -85,8 +96,25 @@ LATE_FUSION = register_family(
         test_config={"encoders": _SMALL_ENCODERS},
     )
 )
+AU_AUDIO_FUSION = register_family(
+    FamilySpec(
+        name="au_audio_fusion",
+        builder=build_au_audio_fusion,
+        modalities=AU_AUDIO_MODALITIES,
+        export=_HEAD_HINTS,
+        encoders=AU_AUDIO_ENCODERS,
+        description="facial action units + speech under the Transformer fusion head",
+        test_config={
+            "encoders": {m: dict(get_family(f).test_config) for m, f in AU_AUDIO_ENCODERS.items()},
+            "fusion": _SMALL_HEAD,
+        },
+    )
+)
 
 __all__ = [
+    "AU_AUDIO_FUSION",
+    "build_au_audio_fusion",
+    "fused_modalities",
     "CNN_LSTM_FUSION",
     "CONCAT_FUSION",
     "DEFAULT_ENCODERS",

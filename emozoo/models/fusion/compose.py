@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import keras
 
-from emozoo.models.base import MODALITIES, get_architecture, transfer_weights
+from emozoo.models.base import get_architecture, transfer_weights
+from emozoo.models.fusion.model import fused_modalities
 
 
 def identity_encoders(dims: dict[str, int]) -> dict[str, keras.Model]:
-    """Encoders that pass precomputed embeddings through: ``{modality: Model}``."""
+    """Encoders that pass precomputed embeddings through: ``{modality: Model}``, one per
+    key of ``dims`` (the fused model's modalities, in order)."""
     encoders = {}
-    for modality in MODALITIES:
+    for modality in dims:
         inputs = keras.Input((dims[modality],), name=modality)
         outputs = keras.layers.Identity(name="embedding")(inputs)
         encoders[modality] = keras.Model({modality: inputs}, outputs, name=f"{modality}_encoder")
@@ -35,7 +37,7 @@ def build_head(
 def assemble(full: keras.Model, head: keras.Model, encoders: dict[str, keras.Model]) -> keras.Model:
     """Copy the trained head and the pretrained encoders into ``full`` (in place)."""
     untouched = transfer_weights(head, full)
-    expected = {f"{m}_encoder" for m in MODALITIES}
+    expected = {f"{m}_encoder" for m in fused_modalities(full)}
     if set(untouched) != expected:
         raise ValueError(f"Head weights did not fit the full model: untouched {untouched}")
     for modality, encoder in encoders.items():
@@ -50,13 +52,13 @@ def split_fused(model: keras.Model, architecture: str, builder_kwargs: dict, lab
     rest of the network over identity encoders, sharing no variables with ``model`` but
     holding the same values); ``None`` for a model without those encoders."""
     try:
-        encoders = {m: model.get_layer(f"{m}_encoder") for m in MODALITIES}
+        encoders = {m: model.get_layer(f"{m}_encoder") for m in fused_modalities(model)}
     except ValueError:
         return None
     dims = {m: int(e.output.shape[-1]) for m, e in encoders.items()}
     kwargs = {k: v for k, v in builder_kwargs.items() if k not in ("encoders", "labels", "name")}
     head = build_head(architecture, kwargs, dims, labels)
     untouched = transfer_weights(model, head)
-    if set(untouched) - {f"{m}_encoder" for m in MODALITIES}:
+    if set(untouched) - {f"{m}_encoder" for m in encoders}:
         raise ValueError(f"head layers without weights: {untouched}")
     return encoders, head

@@ -33,12 +33,19 @@ from emozoo.models.layers import (
 DEFAULT_ENCODERS = {"face": "face_cnn", "text": "text_bilstm", "audio": "audio_lstm"}
 
 
-def _presence_inputs() -> dict[str, keras.KerasTensor]:
-    return {m: keras.Input((1,), name=presence_input_name(m)) for m in MODALITIES}
+def _presence_inputs(modalities: Sequence[str] = MODALITIES) -> dict[str, keras.KerasTensor]:
+    return {m: keras.Input((1,), name=presence_input_name(m)) for m in modalities}
 
 
 def _stack_presence(presence: Mapping[str, keras.KerasTensor]):
-    return layers.Concatenate(name="presence")([presence[m] for m in MODALITIES])
+    # ``presence`` is ordered as the model's modalities.
+    return layers.Concatenate(name="presence")(list(presence.values()))
+
+
+def fused_modalities(model: keras.Model) -> tuple[str, ...]:
+    """The modalities of a fused model (or head), read off its presence-flag inputs."""
+    suffix = presence_input_name("")
+    return tuple(t.name[: -len(suffix)] for t in model.inputs if t.name.endswith(suffix))
 
 
 def build_fusion_transformer(
@@ -51,6 +58,7 @@ def build_fusion_transformer(
     num_heads: int = 4,
     intermediate_dim: int = 256,
     dropout: float = 0.1,
+    modalities: Sequence[str] = MODALITIES,
     name: str = "fusion_transformer",
 ) -> keras.Model:
     """Build the Transformer fusion head over per-modality embeddings.
@@ -60,23 +68,25 @@ def build_fusion_transformer(
     ``keras_hub.layers.TransformerEncoder`` blocks attend over the present modalities
     only (the presence flags form the padding mask). The CLS output is the embedding.
 
-    Inputs: ``face_embedding``, ``text_embedding``, ``audio_embedding`` (float32,
-    sizes from ``embedding_dims``) and the three presence flags.
+    Inputs: ``<modality>_embedding`` (float32, sizes from ``embedding_dims``) and a
+    presence flag per modality; ``modalities`` defaults to face, text and audio (the
+    order fixes the token order).
 
     >>> build_fusion_transformer(embedding_dims={"face": 8, "text": 8, "audio": 8}).output_shape
     (None, 7)
     """
+    modalities = tuple(modalities)
     embedding_dims = dict(embedding_dims or {"face": 256, "text": 256, "audio": 128})
-    missing = [m for m in MODALITIES if m not in embedding_dims]
+    missing = [m for m in modalities if m not in embedding_dims]
     if missing:
-        raise ValueError(f"embedding_dims lacks {missing}; expected keys {list(MODALITIES)}")
-    embeddings = {m: keras.Input((embedding_dims[m],), name=f"{m}_embedding") for m in MODALITIES}
-    presence = _presence_inputs()
+        raise ValueError(f"embedding_dims lacks {missing}; expected keys {list(modalities)}")
+    embeddings = {m: keras.Input((embedding_dims[m],), name=f"{m}_embedding") for m in modalities}
+    presence = _presence_inputs(modalities)
     tokens = [
         layers.Reshape((1, model_dim), name=f"{m}_token")(
             layers.Dense(model_dim, name=f"{m}_projection")(embeddings[m])
         )
-        for m in MODALITIES
+        for m in modalities
     ]
     tokens = layers.Concatenate(axis=1, name="tokens")(tokens)
     sequence, padding_mask = ModalityTokens(name="modality_tokens")(
@@ -93,8 +103,8 @@ def build_fusion_transformer(
     x = ClassToken(name="cls")(sequence)
     x = layers.LayerNormalization(name="cls_norm")(x)
     inputs = {
-        **{f"{m}_embedding": embeddings[m] for m in MODALITIES},
-        **{presence_input_name(m): presence[m] for m in MODALITIES},
+        **{f"{m}_embedding": embeddings[m] for m in modalities},
+        **{presence_input_name(m): presence[m] for m in modalities},
     }
     return finish_model(
         inputs,
@@ -111,45 +121,54 @@ def _build_encoders(
     encoder_configs: Mapping[str, Mapping] | None,
     modalities=MODALITIES,
     defaults: Mapping[str, str] = DEFAULT_ENCODERS,
+    known: Sequence[str] = MODALITIES,
 ) -> dict[str, keras.Model]:
     """One embedding model (no top) per modality, named ``<modality>_encoder``, built by
     the family the config names (``"family"``), else by the default family."""
     encoder_configs = dict(encoder_configs or {})
-    unknown = set(encoder_configs) - set(MODALITIES)
+    unknown = set(encoder_configs) - set(known)
     if unknown:
-        raise ValueError(
-            f"Unknown encoder modalities {sorted(unknown)}; expected {list(MODALITIES)}"
-        )
+        raise ValueError(f"Unknown encoder modalities {sorted(unknown)}; expected {list(known)}")
     return {
         m: build_encoder(m, encoder_configs.get(m, {}), defaults[m], f"{m}_encoder")
         for m in modalities
     }
 
 
-def _encode(encoder_configs, encoder_models=None, defaults: Mapping[str, str] = DEFAULT_ENCODERS):
+def _encode(
+    encoder_configs,
+    encoder_models=None,
+    defaults: Mapping[str, str] = DEFAULT_ENCODERS,
+    modalities: Sequence[str] = MODALITIES,
+):
     """Inputs and embeddings shared by all fused models: ``(inputs, embeddings, presence)``.
 
     ``encoder_models`` (``{modality: keras.Model}``) plugs in ready encoders instead of
     building them from ``encoder_configs``; each takes ``{modality: tensor}`` and returns
     an embedding. Identity encoders make a head-only model over precomputed embeddings.
+    ``modalities`` (default face, text, audio) are the model's inputs, in order.
     """
+    modalities = tuple(modalities)
     encoder_models = dict(encoder_models or {})
-    unknown = set(encoder_models) - set(MODALITIES)
+    unknown = set(encoder_models) - set(modalities)
     if unknown:
         raise ValueError(
-            f"Unknown encoder modalities {sorted(unknown)}; expected {list(MODALITIES)}"
+            f"Unknown encoder modalities {sorted(unknown)}; expected {list(modalities)}"
         )
     encoders = _build_encoders(
-        encoder_configs, [m for m in MODALITIES if m not in encoder_models], defaults
+        encoder_configs,
+        [m for m in modalities if m not in encoder_models],
+        defaults,
+        known=modalities,
     )
     encoders.update(encoder_models)
     modality_inputs = {
         m: keras.Input(encoders[m].inputs[0].shape[1:], dtype=encoders[m].inputs[0].dtype, name=m)
-        for m in MODALITIES
+        for m in modalities
     }
-    presence = _presence_inputs()
-    embeddings = {m: encoders[m]({m: modality_inputs[m]}) for m in MODALITIES}
-    inputs = {**modality_inputs, **{presence_input_name(m): presence[m] for m in MODALITIES}}
+    presence = _presence_inputs(modalities)
+    embeddings = {m: encoders[m]({m: modality_inputs[m]}) for m in modalities}
+    inputs = {**modality_inputs, **{presence_input_name(m): presence[m] for m in modalities}}
     return inputs, embeddings, presence
 
 
@@ -161,6 +180,8 @@ def build_cnn_lstm_fusion(
     fusion: Mapping | None = None,
     encoder_models: Mapping[str, keras.Model] | None = None,
     name: str = "cnn_lstm_fusion",
+    modalities: Sequence[str] = MODALITIES,
+    default_encoders: Mapping[str, str] | None = None,
 ) -> keras.Model:
     """Face CNN + text BiLSTM + audio LSTM encoders under the Transformer fusion head.
 
@@ -173,22 +194,29 @@ def build_cnn_lstm_fusion(
         encoder_models: ready encoders to use instead of building them (any subset of
             modalities), for example other architectures or identity models over
             precomputed embeddings.
+        modalities: the fused modalities, in token order (default face, text, audio).
+        default_encoders: encoder family of each modality where ``encoders`` names none
+            (default :data:`DEFAULT_ENCODERS`).
 
-    Inputs: ``face``, ``text``, ``audio`` and ``face_present``, ``text_present``,
-    ``audio_present``. Any modality may be missing (zeros and flag 0).
+    Inputs: each modality (``face``, ``text``, ``audio`` by default) and its presence
+    flag (``face_present``...). Any modality may be missing (zeros and flag 0).
     """
-    inputs, embeddings, presence = _encode(encoders, encoder_models)
+    modalities = tuple(modalities)
+    inputs, embeddings, presence = _encode(
+        encoders, encoder_models, default_encoders or DEFAULT_ENCODERS, modalities
+    )
     fusion = dict(fusion or {})
     dropout = fusion.get("dropout", 0.1)
     head = build_fusion_transformer(
         include_top=False,
-        embedding_dims={m: embeddings[m].shape[-1] for m in MODALITIES},
+        embedding_dims={m: embeddings[m].shape[-1] for m in modalities},
+        modalities=modalities,
         name="fusion_head",
         **fusion,
     )
     head_inputs = {
-        **{f"{m}_embedding": embeddings[m] for m in MODALITIES},
-        **{presence_input_name(m): presence[m] for m in MODALITIES},
+        **{f"{m}_embedding": embeddings[m] for m in modalities},
+        **{presence_input_name(m): presence[m] for m in modalities},
     }
     x = head(head_inputs)
     return finish_model(
@@ -306,7 +334,7 @@ def projection_layers(fused: keras.Model) -> dict[str, keras.layers.Layer]:
             f"{fused.name!r} has no Transformer fusion head ('fusion_head'): cross-modal "
             "alignment applies to cnn_lstm_fusion-style models"
         ) from None
-    return {m: head.get_layer(f"{m}_projection") for m in MODALITIES}
+    return {m: head.get_layer(f"{m}_projection") for m in fused_modalities(head)}
 
 
 def modality_token_encoder(fused: keras.Model, modality: str) -> keras.Model:
@@ -315,3 +343,35 @@ def modality_token_encoder(fused: keras.Model, modality: str) -> keras.Model:
     inputs = keras.Input(encoder.inputs[0].shape[1:], dtype=encoder.inputs[0].dtype, name=modality)
     token = projection_layers(fused)[modality](encoder({modality: inputs}))
     return keras.Model(inputs, keras.layers.UnitNormalization()(token), name=f"{modality}_aligned")
+
+
+#: The action-unit + speech fused model's modalities and default encoder families.
+AU_AUDIO_MODALITIES = ("face_au", "audio")
+AU_AUDIO_ENCODERS = {"face_au": "face_au", "audio": "audio_whisper"}
+
+
+def build_au_audio_fusion(
+    labels: Sequence[str] | None = None,
+    num_classes: int | None = None,
+    include_top: bool = True,
+    encoders: Mapping[str, Mapping] | None = None,
+    fusion: Mapping | None = None,
+    encoder_models: Mapping[str, keras.Model] | None = None,
+    name: str = "au_audio_fusion",
+) -> keras.Model:
+    """Facial action units (``face_au``) + speech (``audio_whisper``) under the
+    Transformer fusion head: :func:`build_cnn_lstm_fusion` over two modalities.
+
+    Inputs: ``face_au``, ``audio``, ``face_au_present``, ``audio_present``.
+    """
+    return build_cnn_lstm_fusion(
+        labels=labels,
+        num_classes=num_classes,
+        include_top=include_top,
+        encoders=encoders,
+        fusion=fusion,
+        encoder_models=encoder_models,
+        name=name,
+        modalities=AU_AUDIO_MODALITIES,
+        default_encoders=AU_AUDIO_ENCODERS,
+    )
