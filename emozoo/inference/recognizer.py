@@ -13,7 +13,6 @@ import numpy as np
 
 from emozoo.inference.faces import Face, FaceDetector
 from emozoo.inference.media import (
-    SILENCE_DBFS,
     audio_windows,
     clean_text,
     level_dbfs,
@@ -270,12 +269,14 @@ class EmotionRecognizer:
         for message in clip.warnings:
             item.warnings.append(message)
             warnings.warn(message, UserWarning, stacklevel=5)
-        level = level_dbfs(clip.waveform)
-        if level < SILENCE_DBFS:
+        # Windows loud enough to hear first (a long recording may be mostly silence).
+        loud, starts = audio_windows(clip.waveform, self.window, self.hop)
+        if len(loud) == 0:
+            level = level_dbfs(clip.waveform)
             item.sources["audio_windows"] = 0
             item.not_used["audio"] = f"silent ({level:.0f} dBFS) in {clip.source}"
             return
-        speech = None
+        windows = loud
         if self.speech_detector is not None:
             speech = self.speech_detector.frames(clip.waveform)
             item.sources["speech_seconds"] = round(speech.seconds, 2)
@@ -283,18 +284,13 @@ class EmotionRecognizer:
                 item.sources["audio_windows"] = 0
                 item.not_used["audio"] = f"no speech found in {clip.source}"
                 return
-        windows, _ = audio_windows(clip.waveform, self.window, self.hop, speech=speech)
-        if speech is not None and len(windows) == 0:
-            # Speech, but split across windows: keep the window that holds most of it.
-            windows, starts = audio_windows(clip.waveform, self.window, self.hop)
-            if len(windows):
+            windows, _ = audio_windows(clip.waveform, self.window, self.hop, speech=speech)
+            if len(windows) == 0:
+                # Speech, but split across windows: keep the window that holds most of it.
                 best = int(np.argmax([speech.fraction(a, a + self.window) for a in starts]))
-                windows = windows[best : best + 1]
+                windows = loud[best : best + 1]
         item.sources["audio_windows"] = len(windows)
-        if len(windows) == 0:
-            item.not_used["audio"] = f"silent ({level:.0f} dBFS) in {clip.source}"
-        else:
-            item.windows = windows
+        item.windows = windows
 
     def _count_tokens(self, text: str) -> int:
         with self._token_counter_lock:
