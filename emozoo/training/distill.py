@@ -191,8 +191,7 @@ def _augment_text(text: str, rng: np.random.Generator) -> str:
 class _Copies:
     """Teacher and student inputs of one chunk of items, for one copy (0: clean)."""
 
-    def __init__(self, modality: str, student_pre, teacher_pres: Sequence, seed: int):
-        self.modality = modality
+    def __init__(self, student_pre, teacher_pres: Sequence, seed: int):
         self.student_pre = student_pre
         self.teacher_pres = list(teacher_pres)
         self.seed = seed
@@ -268,7 +267,7 @@ def teacher_targets(
     """
     cache = Path(cache_dir)
     cache.mkdir(parents=True, exist_ok=True)
-    make = _Copies(data.modality, student_preprocessor, teacher_preprocessors, seed)
+    make = _Copies(student_preprocessor, teacher_preprocessors, seed)
     students, targets = [], []
     for copy in range(1 + copies):
         x_path, t_path = cache / f"copy{copy}.student.npy", cache / f"copy{copy}.teacher.npy"

@@ -172,7 +172,6 @@ def train_fusion_head(
     ``train``/``val`` are ``({modality: (n, copies, dim)}, labels)``. Validation pairs
     are built as the training ones (real, or pseudo from the validation trials), all
     modalities present; the best epoch on them is kept."""
-    from emozoo.training.loop import train as fit
 
     keras.utils.set_random_seed(seed)
     x, y = pair_inputs(
@@ -186,21 +185,18 @@ def train_fusion_head(
     vx, vy = pair_inputs(
         val[0], val[1], repeats=1, pairing=pairing, full_probability=1.0, seed=seed + 1
     )
-    train_ds = tf.data.Dataset.from_tensor_slices((x, y.astype(np.int32)))
-    train_ds = train_ds.shuffle(len(y), seed=seed).batch(batch_size)
-    val_ds = tf.data.Dataset.from_tensor_slices((vx, vy.astype(np.int32))).batch(256)
-    return fit(
+    return _train_on_arrays(
         head,
-        train_ds,
-        val_ds,
+        (x, y),
+        (vx, vy),
+        checkpoint="head.weights.h5",
         epochs=epochs,
-        checkpoint_path=Path(log_dir) / "head.weights.h5",
-        log_dir=log_dir,
+        batch_size=batch_size,
         learning_rate=learning_rate,
         weight_decay=weight_decay,
-        warmup_epochs=1,
         label_smoothing=label_smoothing,
-        verbose=0,
+        seed=seed,
+        log_dir=log_dir,
     )
 
 
@@ -222,24 +218,53 @@ def train_face_au_model(
     """Set ``model``'s AU standardisation from the training AUs, then train it (best
     epoch on validation accuracy)."""
     from emozoo.models import set_au_statistics
-    from emozoo.training.loop import train as fit
 
     keras.utils.set_random_seed(seed)
     set_au_statistics(model, *au_statistics(train_items))
     name = model.inputs[0].name
-    train_ds = tf.data.Dataset.from_tensor_slices(
-        ({name: train_items.astype(np.float32)}, train_labels.astype(np.int32))
+    return _train_on_arrays(
+        model,
+        ({name: train_items.astype(np.float32)}, train_labels),
+        ({name: val_items.astype(np.float32)}, val_labels),
+        checkpoint="best.weights.h5",
+        epochs=epochs,
+        batch_size=batch_size,
+        learning_rate=learning_rate,
+        weight_decay=weight_decay,
+        label_smoothing=label_smoothing,
+        seed=seed,
+        log_dir=log_dir,
     )
-    train_ds = train_ds.shuffle(len(train_labels), seed=seed).batch(batch_size)
-    val_ds = tf.data.Dataset.from_tensor_slices(
-        ({name: val_items.astype(np.float32)}, val_labels.astype(np.int32))
-    ).batch(256)
+
+
+def _train_on_arrays(
+    model: keras.Model,
+    train: tuple,
+    val: tuple,
+    *,
+    checkpoint: str,
+    epochs: int,
+    batch_size: int,
+    learning_rate: float,
+    weight_decay: float,
+    label_smoothing: float,
+    seed: int,
+    log_dir: str | Path,
+) -> keras.callbacks.History:
+    """``model`` trained on in-memory ``(inputs, labels)`` (shuffled batches), the best
+    epoch on ``val`` kept in ``log_dir/checkpoint``."""
+    from emozoo.training.loop import train as fit
+
+    (x, y), (vx, vy) = train, val
+    train_ds = tf.data.Dataset.from_tensor_slices((x, y.astype(np.int32)))
+    train_ds = train_ds.shuffle(len(y), seed=seed).batch(batch_size)
+    val_ds = tf.data.Dataset.from_tensor_slices((vx, vy.astype(np.int32))).batch(256)
     return fit(
         model,
         train_ds,
         val_ds,
         epochs=epochs,
-        checkpoint_path=Path(log_dir) / "best.weights.h5",
+        checkpoint_path=Path(log_dir) / checkpoint,
         log_dir=log_dir,
         learning_rate=learning_rate,
         weight_decay=weight_decay,
