@@ -107,9 +107,9 @@ def _brightness_model(name: str) -> keras.Model:
 
     face = keras.Input((SIZE, SIZE, 1), name="face")
     x = keras.layers.Rescaling(1 / 255.0)(face)
-    x = keras.layers.Conv2D(4, 3, activation="relu")(x)
+    x = keras.layers.Conv2D(4, 3)(x)
     x = keras.layers.GlobalAveragePooling2D()(x)
-    x = keras.layers.Dense(16, activation="relu")(x)
+    x = keras.layers.Dense(16, activation="tanh")(x)
     return finish_model(
         {"face": face}, x, name=name, include_top=True, labels=LABELS, num_classes=None, dropout=0
     )
