@@ -1,7 +1,8 @@
 """Run a registered model as per-modality encoders plus a fusion head, in batches.
 
-A fused model (``cnn_lstm_fusion``, ``concat_fusion``, ``late_fusion``) is split into
-its ``<modality>_encoder`` sub-models and the rest of the network rebuilt over identity
+A fused model (``cnn_lstm_fusion``, ``concat_fusion``, ``late_fusion``,
+``au_whisper_fusion``: any model with more than one modality) is split into its
+``<modality>_encoder`` sub-models and the rest of the network rebuilt over identity
 encoders (the same trick the fusion training uses). Then:
 
 - a missing modality costs nothing (its encoder is not run; the head gets zeros and a
@@ -34,7 +35,8 @@ def _bucket(n: int) -> int:
 
 
 class ModelRunner:
-    """A registered model, ready for batched inference on preprocessed inputs.
+    """A registered model, ready for batched inference on preprocessed inputs (a
+    :class:`~emozoo.inference.runner.Runner`).
 
     Args:
         name: a registered model name (:func:`emozoo.list_models`).
@@ -50,7 +52,7 @@ class ModelRunner:
     def __init__(self, name: str, weights: str | Path | None = "default", batch_size: int = 256):
         import keras
 
-        from emozoo.models import MODALITIES, get_labels, presence_input_name
+        from emozoo.models import get_labels, presence_input_name
         from emozoo.registry import get_entry, load, load_preprocessor
 
         if batch_size < 1:
@@ -75,7 +77,7 @@ class ModelRunner:
         self._presence_name = presence_input_name
         self.encoders: dict[str, keras.Model] = {}
         self.head = None
-        if self.multimodal and set(self.modalities) == set(MODALITIES):
+        if self.multimodal:
             try:
                 self._split()
             except Exception as error:  # an unexpected structure: run the whole model
@@ -86,6 +88,12 @@ class ModelRunner:
     def split(self) -> bool:
         """Whether encoders and head run separately (embeddings can be reused)."""
         return self.head is not None
+
+    @property
+    def prefers_batching(self) -> bool:
+        """Always: the network runs a batch in one call (measured in process, 48 samples
+        with contributions: 18.3 samples/s batched, 10.6 one by one)."""
+        return True
 
     def _split(self) -> None:
         from emozoo.models import get_architecture, transfer_weights

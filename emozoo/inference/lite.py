@@ -51,11 +51,15 @@ def lite_path(name: str) -> Path | None:
 
 
 class LiteRunner:
-    """The interface of :class:`~emozoo.inference.engine.ModelRunner` over a ``.tflite``
-    file: ``encode`` passes preprocessed inputs through, ``classify`` runs the whole
-    model once per row (missing modalities get zeros and a presence flag of 0)."""
+    """A :class:`~emozoo.inference.runner.Runner` over a ``.tflite`` file: ``encode``
+    passes preprocessed inputs through, ``classify`` runs the whole model once per row
+    (missing modalities get zeros and a presence flag of 0)."""
 
+    #: The whole model runs per row: there are no embeddings to reuse.
     split = False
+    #: One interpreter call per row whatever the batch (measured: the same samples per
+    #: second batched or not), so waiting for company only delays the first request.
+    prefers_batching = False
 
     def __init__(self, name: str, num_threads: int | None = None, path: Path | None = None):
         path = path or lite_path(name)

@@ -14,11 +14,14 @@ import numpy as np
 
 from emozoo.inference.speech import SpeechFrames, sample_warnings
 from emozoo.preprocessing.audio import (
+    LAST_WINDOW_FRACTION,
     MIN_DURATION_S,
     AudioReadError,
+    cut_window,
     read_audio,
     resample,
     to_mono,
+    window_starts,
 )
 from emozoo.preprocessing.text import visible_text
 
@@ -33,7 +36,9 @@ class MediaError(ValueError):
     """A media file or array cannot be used (corrupt, wrong shape, unsupported); names it."""
 
 
-def _existing_file(path: str | Path, what: str) -> Path:
+def existing_file(path: str | Path, what: str) -> Path:
+    """``path`` (``~`` expanded) if it is a file; ``FileNotFoundError`` or
+    :class:`MediaError` naming it as ``what`` (``"Image"``, ``"Video"``, ...) if not."""
     path = Path(path).expanduser()
     if not path.exists():
         raise FileNotFoundError(f"{what} {path} does not exist")
@@ -55,7 +60,7 @@ def load_image(image: str | Path | np.ndarray) -> tuple[np.ndarray, str]:
     if isinstance(image, np.ndarray):
         array, name = image, "image array"
     elif isinstance(image, (str, Path)):
-        path = _existing_file(image, "Image")
+        path = existing_file(image, "Image")
         data = np.fromfile(str(path), dtype=np.uint8)  # works with non-ASCII paths
         array = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
         if array is None:
@@ -120,7 +125,7 @@ def load_audio(
             raise TypeError("An audio tuple must be (waveform, sample_rate)")
         audio, sample_rate = audio
     if isinstance(audio, (str, Path)):
-        path = _existing_file(audio, "Audio file")
+        path = existing_file(audio, "Audio file")
         try:
             waveform, rate = read_audio(path)
         except AudioReadError as error:
@@ -161,7 +166,7 @@ def audio_windows(
     waveform: np.ndarray,
     window: int,
     hop: int | None = None,
-    min_fraction: float = 1 / 3,
+    min_fraction: float = LAST_WINDOW_FRACTION,
     silence_dbfs: float = SILENCE_DBFS,
     speech: SpeechFrames | None = None,
     min_speech_s: float = 0.25,
@@ -169,7 +174,8 @@ def audio_windows(
     """Cut a long waveform into ``window``-sample windows and drop those without a voice.
 
     Windows start every ``hop`` samples (default: ``window``, no overlap); a last partial
-    window is kept (zero-padded) when it holds at least ``min_fraction`` of a window.
+    window is kept (zero-padded) when it holds at least ``min_fraction`` of a window
+    (:func:`~emozoo.preprocessing.audio.window_starts`).
     With ``speech`` (a :class:`~emozoo.inference.speech.SpeechDetector`'s frames), a
     window is kept when it holds at least ``min_speech_s`` of speech; without it, when
     its level is at least ``silence_dbfs``.
@@ -178,27 +184,42 @@ def audio_windows(
 
     >>> w, starts = audio_windows(np.ones(250, np.float32), window=100)
     >>> w.shape, starts.tolist()
-    ((2, 100), [0, 100])
+    ((3, 100), [0, 100, 200])
     """
-    hop = hop or window
-    starts = list(range(0, max(len(waveform) - window, 0) + 1, hop))
-    last_end = starts[-1] + window
-    if len(waveform) - last_end >= min_fraction * window:
-        starts.append(last_end)
     kept, kept_starts = [], []
-    for start in starts:
-        piece = waveform[start : start + window]
+    for start in window_starts(len(waveform), window, hop, min_fraction):
+        cut = cut_window(waveform, start, window)
+        heard = cut[: max(0, min(window, len(waveform) - start))]  # the samples, not the padding
         if speech is not None:
-            heard = speech.fraction(start, start + len(piece)) * len(piece) / speech.sample_rate
-            if heard < min_speech_s:
+            seconds = speech.fraction(start, start + len(heard)) * len(heard) / speech.sample_rate
+            if seconds < min_speech_s:
                 continue
-        elif level_dbfs(piece) < silence_dbfs:
+        elif level_dbfs(heard) < silence_dbfs:
             continue
-        kept.append(np.pad(piece, (0, window - len(piece))))
+        kept.append(cut)
         kept_starts.append(start)
     if not kept:
         return np.zeros((0, window), np.float32), np.zeros((0,), np.int64)
     return np.stack(kept).astype(np.float32), np.asarray(kept_starts)
+
+
+def audio_window(
+    waveform: np.ndarray, centre_s: float, rate: int, window: int
+) -> np.ndarray | None:
+    """The ``window`` samples of ``waveform`` centred on ``centre_s`` seconds (moved to
+    stay inside it; zero-padded when it is shorter), or ``None`` when that stretch is
+    silent or shorter than 0.1 s. A video's step and a stream's latest sound are cut here.
+
+    >>> audio_window(np.ones(16000, np.float32), 0.5, 16000, 8000).shape
+    (8000,)
+    """
+    start = int(round(centre_s * rate)) - window // 2
+    start = max(0, min(start, len(waveform) - window))
+    cut = cut_window(waveform, start, window)
+    heard = cut[: max(0, min(window, len(waveform) - start))]
+    if len(heard) < rate * 0.1 or level_dbfs(heard) < SILENCE_DBFS:
+        return None
+    return cut
 
 
 def clean_text(text) -> str:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from emozoo.inference.batching import HeadPlan, mean_probabilities, plan_prediction
 from emozoo.inference.faces import Face, FaceDetector
 from emozoo.inference.media import (
     audio_windows,
@@ -20,6 +21,7 @@ from emozoo.inference.media import (
     load_image,
 )
 from emozoo.inference.results import FacePrediction, Prediction
+from emozoo.inference.runner import BACKENDS, make_runner
 from emozoo.inference.saliency import occlusion_saliency
 from emozoo.inference.speech import SpeechDetector
 from emozoo.preprocessing.wordpiece import WordPiece
@@ -61,48 +63,11 @@ class _Slots:
         }
         return [m for m in modalities if found[m]]
 
-
-class _Rows:
-    """Head inputs as indices into embedding banks, deduplicated, run grouped by modality set."""
-
-    def __init__(self):
-        self._index: dict[tuple, int] = {}
-
-    def add(self, row: dict[str, int]) -> int:
-        key = tuple(sorted(row.items()))
-        return self._index.setdefault(key, len(self._index))
-
-    def run(self, runner, banks: dict[str, np.ndarray]) -> np.ndarray:
-        out = np.zeros((len(self._index), len(runner.labels)), np.float32)
-        groups: dict[tuple, list[tuple[int, tuple]]] = {}
-        for key, position in self._index.items():
-            groups.setdefault(tuple(m for m, _ in key), []).append((position, key))
-        for modalities, members in groups.items():
-            features = {m: banks[m][[dict(key)[m] for _, key in members]] for m in modalities}
-            out[[position for position, _ in members]] = runner.classify(features)
-        return out
-
-
-BACKENDS = ("auto", "keras", "lite")
-
-
-def make_runner(model: str, weights, batch_size: int, backend: str):
-    """The model runner ``backend`` asks for (see :class:`EmotionRecognizer`)."""
-    if backend not in BACKENDS:
-        raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
-    shipped = isinstance(weights, str) and weights == "default"
-    if backend == "lite" and not shipped:
-        raise ValueError("backend='lite' runs the shipped weights; use 'keras' for a weights file")
-    if backend in ("auto", "lite") and shipped:
-        from emozoo.inference.lite import LiteRunner, lite_path
-
-        if lite_path(model) is not None:
-            return LiteRunner(model)
-        if backend == "lite":
-            raise ValueError(f"{model!r} has no LiteRT build; use backend='keras'")
-    from emozoo.inference.engine import ModelRunner  # lazy: starts TensorFlow
-
-    return ModelRunner(model, weights=weights, batch_size=batch_size)
+    def positions(self, present: Sequence[str], face: int | None) -> dict[str, list[int]]:
+        """Bank positions of the ``present`` modalities for one of the item's faces (the
+        audio windows all together: their predictions are averaged)."""
+        found = {"face": [face], "text": [self.text], "audio": self.windows, "face_au": [self.aus]}
+        return {m: found[m] for m in present}
 
 
 class EmotionRecognizer:
@@ -362,38 +327,23 @@ class EmotionRecognizer:
 
     def _run(self, items: list[_Item], contributions: bool, saliency: bool) -> list[Prediction]:
         banks, slots, face_inputs = self._encode(items)
-        rows = _Rows()
-
-        def request(slot: _Slots, face: int | None, keep: set[str]) -> list[int]:
-            """Head rows for ``keep`` (one per audio window when audio is kept)."""
-            out = []
-            for window in slot.windows if "audio" in keep else [None]:
-                row = {"face": face, "text": slot.text, "audio": window, "face_au": slot.aus}
-                out.append(rows.add({m: row[m] for m in keep}))
-            return out
-
+        plan = HeadPlan()
         # Plan every head row first (deduplicated), run them in a few batches, then read.
         plans = []
         for slot in slots:
             present = slot.present(self.modalities)
-            per_face = []
-            for face in (slot.faces or [None]) if present else []:
-                plan = {"full": request(slot, face, set(present)), "loo": {}, "alone": {}}
-                if contributions:
-                    for m in present:
-                        rest = set(present) - {m}
-                        plan["loo"][m] = request(slot, face, rest) if rest else None
-                        if len(present) > 1:
-                            plan["alone"][m] = request(slot, face, {m})
-                per_face.append((face, plan))
+            per_face = [
+                (face, plan_prediction(plan, slot.positions(present, face), contributions))
+                for face in ((slot.faces or [None]) if present else [])
+            ]
             plans.append((present, per_face))
-        probabilities = rows.run(self.runner, banks) if banks else None
+        probabilities = plan.run(self.runner, banks) if banks else None
 
         labels = self.labels
         uniform = 1.0 / len(labels)
 
         def mean(indices: list[int]) -> np.ndarray:
-            return probabilities[indices].mean(axis=0)
+            return mean_probabilities(probabilities, indices)
 
         results = []
         for item, (present, per_face) in zip(items, plans, strict=True):
@@ -405,17 +355,17 @@ class EmotionRecognizer:
                 sources=dict(item.sources),
                 model=self.model_name,
             )
-            for k, (face, plan) in enumerate(per_face):
-                full = mean(plan["full"])
+            for k, (face, rows) in enumerate(per_face):
+                full = mean(rows.full)
                 top = int(np.argmax(full))
                 probs = dict(zip(labels, full.tolist(), strict=True))
                 contribution = {
-                    m: float(full[top] - (mean(rows_)[top] if rows_ is not None else uniform))
-                    for m, rows_ in plan["loo"].items()
+                    m: float(full[top] - (mean(without)[top] if without is not None else uniform))
+                    for m, without in rows.without.items()
                 }
                 alone = {
-                    m: dict(zip(labels, mean(rows_).tolist(), strict=True))
-                    for m, rows_ in plan["alone"].items()
+                    m: dict(zip(labels, mean(indices).tolist(), strict=True))
+                    for m, indices in rows.alone.items()
                 }
                 if k == 0:  # the largest face (or the only combination) is the headline
                     prediction.probabilities = probs
@@ -601,3 +551,6 @@ class EmotionRecognizer:
         from emozoo.inference.video import analyze_video
 
         return analyze_video(self, path, every=every, **kwargs)
+
+
+__all__ = ["BACKENDS", "EmotionRecognizer", "make_runner"]

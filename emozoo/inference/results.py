@@ -1,10 +1,13 @@
-"""What a prediction returns: probabilities, top label, modalities used, faces, reasons."""
+"""What a prediction returns: probabilities, top label, modalities used, faces, reasons;
+and what a video analysis returns (:class:`VideoAnalysis`, rows over time)."""
 
 from __future__ import annotations
 
+import csv
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -182,3 +185,109 @@ def format_table(rows: Sequence[Sequence], header: Sequence[str]) -> str:
     ]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
+
+
+@dataclass
+class VideoAnalysis:
+    """Per time step emotions of a video: one row per tracked face (or per step without one).
+
+    Each row (a dict) has ``time`` (s), ``track`` (face track id, ``None`` for a step
+    without a face), ``box`` (x, y, w, h or ``None``), ``top``, ``confidence``,
+    ``modalities`` ("face+audio", ...), and one column per label with its probability.
+    """
+
+    path: str
+    labels: tuple[str, ...]
+    every: float
+    duration_s: float
+    fps: float
+    rows: list[dict] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    @property
+    def columns(self) -> dict[str, list]:
+        """``{column: values}``, in row order (what a DataFrame is built from)."""
+        names = ["time", "track", "box", "top", "confidence", "modalities", *self.labels]
+        return {name: [row.get(name) for row in self.rows] for name in names}
+
+    @property
+    def tracks(self) -> list[int]:
+        """Face track ids, in order of first appearance."""
+        return list(dict.fromkeys(r["track"] for r in self.rows if r["track"] is not None))
+
+    def to_pandas(self):
+        """The rows as a ``pandas.DataFrame`` (pandas is not an emozoo dependency)."""
+        try:
+            import pandas
+        except ImportError:
+            raise ImportError("to_pandas() needs pandas: pip install pandas") from None
+        return pandas.DataFrame(self.columns)
+
+    def to_csv(self, path: str | Path) -> Path:
+        """Write the rows as CSV (box as ``x y w h``); returns the path."""
+        path = Path(path)
+        columns = self.columns
+        with path.open("w", newline="") as f:
+            writer = csv.writer(f)
+            writer.writerow(list(columns))
+            for row in zip(*columns.values(), strict=True):
+                writer.writerow(
+                    [
+                        " ".join(map(str, v))
+                        if isinstance(v, (list, tuple))
+                        else (f"{v:.4f}" if isinstance(v, float) else ("" if v is None else v))
+                        for v in row
+                    ]
+                )
+        return path
+
+    def summary(self) -> list[dict]:
+        """Per track (and ``None``: steps without a face): span, steps, dominant emotion."""
+        out = []
+        for track in [*self.tracks, None]:
+            rows = [r for r in self.rows if r["track"] == track and r["top"] is not None]
+            if not rows:
+                continue
+            mean = {label: float(np.mean([r[label] for r in rows])) for label in self.labels}
+            top = max(mean, key=mean.get)
+            out.append(
+                {
+                    "track": track,
+                    "from_s": rows[0]["time"],
+                    "to_s": rows[-1]["time"],
+                    "steps": len(rows),
+                    "dominant": top,
+                    "mean_probability": round(mean[top], 4),
+                }
+            )
+        return out
+
+    def table(self, max_rows: int | None = 20) -> str:
+        """The rows as a fixed-width text table (the first ``max_rows``)."""
+        shown = self.rows if max_rows is None else self.rows[:max_rows]
+        header = ["time", "track", "top", "conf", "modalities", *self.labels]
+        body = [
+            [
+                f"{r['time']:.2f}",
+                "-" if r["track"] is None else r["track"],
+                r["top"] or "-",
+                "-" if r["confidence"] is None else f"{r['confidence']:.2f}",
+                r["modalities"] or "-",
+                *("-" if r.get(label) is None else f"{r[label]:.2f}" for label in self.labels),
+            ]
+            for r in shown
+        ]
+        text = format_table(body, header)
+        if len(shown) < len(self.rows):
+            text += f"\n... {len(self.rows) - len(shown)} more rows"
+        return text
+
+    def plot(self, path: str | Path | None = None):
+        """A timeline figure: one panel per face track (and one for steps without a
+        face), stacked probabilities over time. Saved as PNG when ``path`` is given."""
+        from emozoo.inference.plots import plot_timeline
+
+        return plot_timeline(self, path)

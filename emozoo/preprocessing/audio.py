@@ -42,11 +42,54 @@ def resample(waveform: np.ndarray, from_rate: int, to_rate: int) -> np.ndarray:
     )
 
 
+#: A last partial window is kept when it holds at least this share of a window.
+LAST_WINDOW_FRACTION = 1 / 3
+
+
+def cut_window(waveform: np.ndarray, start: int, length: int) -> np.ndarray:
+    """The ``length`` samples of ``waveform`` from sample ``start``, zero-padded at the end
+    where the waveform ends first (a new array, never a view).
+
+    The one place audio windows are cut: the model's input clip (:func:`fit_length`), a
+    long recording's windows (:func:`emozoo.inference.media.audio_windows`), a video's
+    and a stream's windows (:func:`emozoo.inference.media.audio_window`).
+
+    >>> cut_window(np.arange(5, dtype=np.float32), 3, 4).tolist()
+    [3.0, 4.0, 0.0, 0.0]
+    """
+    if start < 0 or length < 0:
+        raise ValueError(f"start and length must not be negative, got {start} and {length}")
+    piece = waveform[start : start + length]
+    return np.pad(piece, (0, length - len(piece)))
+
+
+def window_starts(
+    num_samples: int,
+    length: int,
+    hop: int | None = None,
+    min_fraction: float = LAST_WINDOW_FRACTION,
+) -> list[int]:
+    """Start samples of ``length``-sample windows over ``num_samples`` samples.
+
+    Windows start every ``hop`` samples (default: ``length``, no overlap) from 0; after
+    the last whole window, one more starts where it ends when the samples left hold at
+    least ``min_fraction`` of a window (it is zero-padded when cut). A waveform shorter
+    than a window has one window, at 0.
+
+    >>> window_starts(250, 100), window_starts(220, 100)
+    ([0, 100, 200], [0, 100])
+    """
+    hop = hop or length
+    starts = list(range(0, max(num_samples - length, 0) + 1, hop))
+    last_end = starts[-1] + length
+    if num_samples - last_end >= min_fraction * length:
+        starts.append(last_end)
+    return starts
+
+
 def fit_length(waveform: np.ndarray, num_samples: int) -> np.ndarray:
     """Crop the end off, or zero-pad at the end, to exactly ``num_samples``."""
-    if len(waveform) >= num_samples:
-        return waveform[:num_samples]
-    return np.pad(waveform, (0, num_samples - len(waveform)))
+    return cut_window(waveform, 0, num_samples)
 
 
 class AudioReadError(ValueError):
