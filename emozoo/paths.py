@@ -9,6 +9,9 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 ASSETS_DIR = PACKAGE_DIR / "assets"
 WEIGHTS_DIR = PACKAGE_DIR / "weights"
 PROJECT_ROOT = PACKAGE_DIR.parent
+#: The hand-written training recipes, ``<name>.yaml`` per pretrained model (a source
+#: checkout's folder, beside ``emozoo/``; not installed with the package).
+ZOO_CONFIGS_DIR = PROJECT_ROOT / "zoo_configs"
 
 
 def data_dir() -> Path:

@@ -22,7 +22,7 @@ from importlib.abc import Traversable
 from pathlib import Path
 from typing import Any
 
-from emozoo.paths import emozoo_home
+from emozoo.paths import ZOO_CONFIGS_DIR, emozoo_home
 from emozoo.registry.entry import ModelEntry
 from emozoo.registry.weights import WeightsInfo, sha256_file
 
@@ -67,13 +67,44 @@ def _load_builtins() -> None:
         where = f"emozoo/models/{Path(str(item)).parent.name}/{item.name}"
         try:
             data = json.loads(item.read_text(encoding="utf-8"))
-            entry = ModelEntry.from_dict(data, source=where)
+            entry = _CardEntry.from_dict(data, source=where)
         except (ValueError, TypeError) as error:
             raise ValueError(f"Invalid model card {where}: {error}") from error
         if entry.name != card:
             raise ValueError(f"{where} registers {entry.name!r}; name and file must agree")
         _registry.setdefault(entry.name, entry)
     _builtins_loaded = True
+
+
+class _CardEntry(ModelEntry):
+    """A built-in card's entry. Its ``recipe`` (how the weights were trained) is not in
+    the card: it is read from ``zoo_configs/<name>.yaml`` when first asked for, so
+    reading the registry parses no YAML."""
+
+    @property  # type: ignore[override]
+    def recipe(self) -> dict[str, Any]:
+        if self._recipe is None:
+            self._recipe = _zoo_config(self.name)
+        return self._recipe
+
+    @recipe.setter
+    def recipe(self, value: dict[str, Any]) -> None:
+        self._recipe = value or None
+
+
+def _zoo_config(name: str) -> dict[str, Any]:
+    """The training recipe of built-in model ``name``, ``zoo_configs/<name>.yaml`` (plain
+    data, ``yaml.safe_load``), or ``{}`` where there is none (an installed package).
+    ``emozoo.training.recipe.Recipe`` checks it."""
+    path = ZOO_CONFIGS_DIR / f"{name}.yaml"
+    if not path.is_file():
+        return {}
+    import yaml
+
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    if not isinstance(data, dict) or data.get("model", name) != name:
+        raise ValueError(f"{path} is not the recipe of {name!r} (a mapping with model: {name})")
+    return data
 
 
 def user_models_dir() -> Path:
