@@ -4,10 +4,14 @@
 >>> rec = EmotionRecognizer("cnn_lstm_fusion")  # doctest: +SKIP
 >>> rec.predict(image="photo.jpg", text="I can't believe this happened!", audio="clip.wav")  # doctest: +SKIP
 
-Modules: ``faces`` (OpenCV Haar detection and eye alignment), ``media`` (reading images,
-audio, text), ``engine`` (the model split into encoders and fusion head, batched),
-``recognizer`` (:class:`EmotionRecognizer`), ``results``, ``saliency``, ``plots``,
-``video`` (sampled frames, IoU face tracks, the audio track), ``demo`` (bundled samples).
+Modules: ``faces`` (face detection, eye alignment, grayscale crops), ``media`` (reading
+images, audio, text; audio windows), ``runner`` (the :class:`Runner` protocol and the
+choice of runner), ``engine`` (the Keras runner: the model split into encoders and
+fusion head, batched), ``lite`` (the LiteRT runner), ``batching`` (the planner: head
+rows over embedding banks, run in batches), ``recognizer`` (:class:`EmotionRecognizer`),
+``results`` (predictions and video timelines), ``saliency``, ``plots``, ``tracking``
+(IoU face tracks), ``video_io`` (frames and the ffmpeg audio track), ``video`` (the
+video analysis loop), ``demo`` (bundled samples).
 """
 
 from emozoo.inference.demo import load_samples, run_demo, sample_path
@@ -15,9 +19,12 @@ from emozoo.inference.faces import Face, FaceDetector
 from emozoo.inference.media import MediaError, load_audio, load_image
 from emozoo.inference.plots import plot_prediction, saliency_overlay, save_saliency
 from emozoo.inference.recognizer import EmotionRecognizer
-from emozoo.inference.results import FacePrediction, Prediction
+from emozoo.inference.results import FacePrediction, Prediction, VideoAnalysis
+from emozoo.inference.runner import Runner
 from emozoo.inference.saliency import occlusion_saliency
-from emozoo.inference.video import IoUTracker, VideoAnalysis, analyze_video, extract_audio
+from emozoo.inference.tracking import IoUTracker
+from emozoo.inference.video import analyze_video
+from emozoo.inference.video_io import extract_audio
 
 __all__ = [
     "EmotionRecognizer",
@@ -27,6 +34,7 @@ __all__ = [
     "IoUTracker",
     "MediaError",
     "Prediction",
+    "Runner",
     "VideoAnalysis",
     "analyze_video",
     "extract_audio",

@@ -39,6 +39,37 @@ BLAZEFACE_BOX_IN_FRAME = 0.882
 BLAZEFACE_CENTRE_DROP = 0.055
 
 
+#: OpenCV's grayscale conversions by channel order, for 3 and 4 channels.
+_GRAY_CODES = {
+    "rgb": (cv2.COLOR_RGB2GRAY, cv2.COLOR_RGBA2GRAY),
+    "bgr": (cv2.COLOR_BGR2GRAY, cv2.COLOR_BGRA2GRAY),
+}
+
+
+def to_gray(image: np.ndarray, order: str = "rgb") -> np.ndarray:
+    """A uint8 image as the grayscale faces are cut from and read in.
+
+    Args:
+        image: ``HxW`` (returned as is), ``HxWx3`` or ``HxWx4`` uint8.
+        order: the channel order, ``"rgb"`` (photos, :func:`~emozoo.inference.media.load_image`)
+            or ``"bgr"`` (OpenCV frames, as a stream's).
+
+    >>> red_or_blue = np.full((2, 2, 3), (255, 0, 0), np.uint8)
+    >>> int(to_gray(red_or_blue)[0, 0]), int(to_gray(red_or_blue, order="bgr")[0, 0])
+    (76, 29)
+    """
+    if order not in _GRAY_CODES:
+        raise ValueError(f"order must be one of {tuple(_GRAY_CODES)}, got {order!r}")
+    image = np.asarray(image)
+    if image.dtype != np.uint8:
+        raise ValueError(f"Images must be uint8, got {image.dtype}")
+    if image.ndim == 2:
+        return image
+    if image.ndim == 3 and image.shape[-1] in (3, 4):
+        return cv2.cvtColor(image, _GRAY_CODES[order][image.shape[-1] - 3])
+    raise ValueError(f"Images must be HxW, HxWx3 or HxWx4, got shape {image.shape}")
+
+
 def _drop_merged(detections: list) -> list:
     """Drop boxes that hold the centres of two or more better detections (BlazeFace's
     tiles sometimes add one box around two neighbouring faces)."""
@@ -148,17 +179,9 @@ class FaceDetector:
 
     @staticmethod
     def gray(image: np.ndarray) -> np.ndarray:
-        """An RGB (or already grayscale) uint8 image as grayscale, as faces are read."""
-        image = np.asarray(image)
-        if image.dtype != np.uint8:
-            raise ValueError(f"Images must be uint8, got {image.dtype}")
-        if image.ndim == 2:
-            return image
-        if image.ndim == 3 and image.shape[-1] == 3:
-            return cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
-        if image.ndim == 3 and image.shape[-1] == 4:
-            return cv2.cvtColor(image, cv2.COLOR_RGBA2GRAY)
-        raise ValueError(f"Images must be HxW, HxWx3 or HxWx4, got shape {image.shape}")
+        """An RGB(A) (or already grayscale) uint8 image as grayscale, as faces are read
+        (:func:`to_gray`)."""
+        return to_gray(image)
 
     def boxes(self, gray: np.ndarray) -> list[tuple[int, int, int, int]]:
         """Face boxes ``(x, y, w, h)`` in a grayscale image, largest first.

@@ -71,13 +71,13 @@ BATCH_WHERE_IT_PAYS = 32
 
 
 def batching_pays(recognizer) -> bool:
-    """Whether the recognizer's network runs a batch in one call (the Keras runner), so
-    that requests batched together cost less than one by one. The LiteRT runner runs
-    the model once per row whatever the batch (measured: the same samples per second
-    batched or not), so batching would only make early requests wait for later ones."""
-    from emozoo.inference.lite import LiteRunner
-
-    return not isinstance(getattr(recognizer, "runner", None), LiteRunner)
+    """Whether requests batched together cost less than one by one: the recognizer's
+    runner says so (:attr:`~emozoo.inference.runner.Runner.prefers_batching`: the Keras
+    runner runs a batch in one call; the LiteRT runner runs the model once per row
+    whatever the batch, so batching would only make early requests wait for later
+    ones). A recognizer without a runner is taken to batch."""
+    runner = getattr(recognizer, "runner", None)
+    return bool(getattr(runner, "prefers_batching", True))
 
 
 def default_max_batch(recognizer) -> int:

@@ -4,10 +4,10 @@ Each source answers :meth:`window(end_time)`: the model's window (3 s for the sh
 models) of mono samples ending at ``end_time`` seconds of stream time (what was heard
 up to then; zero-padded at the start, from a third of a window on), or ``None`` when
 there is not enough sound yet or it is silent. Windows are cut and checked by the same function as
-:func:`emozoo.inference.video.analyze_video`'s.
+:func:`emozoo.inference.video.analyze_video`'s (:func:`~emozoo.inference.media.audio_window`).
 
 - :class:`TrackAudio`: a video file's track, decoded once with the ffmpeg binary of
-  ``imageio-ffmpeg`` (:func:`~emozoo.inference.video.extract_audio`).
+  ``imageio-ffmpeg`` (:func:`~emozoo.inference.video_io.extract_audio`).
 - :class:`StreamAudio`: a URL's track, decoded as it arrives by the same binary.
 - :class:`MicrophoneAudio`: the default input device, with ``sounddevice`` (optional:
   ``pip install sounddevice``).
@@ -21,10 +21,13 @@ from pathlib import Path
 
 import numpy as np
 
-from emozoo.inference.video import audio_window, extract_audio, ffmpeg_audio_command
+from emozoo.inference.media import audio_window
+from emozoo.inference.video_io import extract_audio, ffmpeg_audio_command
+from emozoo.preprocessing.audio import LAST_WINDOW_FRACTION
 
-#: The least share of a window a stream must have heard before its sound is used.
-MIN_FRACTION = 1 / 3
+#: The least share of a window a stream must have heard before its sound is used (the
+#: share a recording's last partial window needs).
+MIN_FRACTION = LAST_WINDOW_FRACTION
 #: Seconds of sound a live source keeps.
 BUFFER_SECONDS = 30.0
 #: A URL's audio is read at most this many seconds ahead of the frames asked for.

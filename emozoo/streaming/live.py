@@ -26,9 +26,10 @@ import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-import cv2
 import numpy as np
 
+from emozoo.inference.batching import HeadPlan
+from emozoo.inference.faces import to_gray
 from emozoo.streaming.sources import Frame
 from emozoo.streaming.tracking import FaceTracker, TrackedFace
 from emozoo.streaming.window import Estimate, SlidingWindow
@@ -36,6 +37,8 @@ from emozoo.streaming.window import Estimate, SlidingWindow
 #: Stages timed by :class:`LiveStats`: reading and decoding frames, tracking faces,
 #: cutting and preparing crops, the network, making rows, writing outputs (the caller's).
 STAGES = ("read", "track", "crop", "network", "rows", "write")
+#: The modalities a stream gives, in the order a row names them ("face+audio").
+LIVE_MODALITIES = ("face", "audio")
 
 
 @dataclass
@@ -223,7 +226,7 @@ class LiveAnalyzer:
         start = time.perf_counter()
         pending = _Pending(frame, [])
         if self.tracker is not None:
-            gray = cv2.cvtColor(frame.bgr, cv2.COLOR_BGR2GRAY)
+            gray = to_gray(frame.bgr, order="bgr")
             pending.faces = self.tracker.update(frame.bgr, gray)
         due = []
         for face in pending.faces:
@@ -262,37 +265,37 @@ class LiveAnalyzer:
         batch's rows."""
         start = time.perf_counter()
         runner, pre = self.runner, self.runner.preprocessor
+        face, audio = LIVE_MODALITIES
         requests = [(p, track) for p in pending for track in p.crops]
         heard_ids = {p.audio_id for p, _ in requests if p.audio_id is not None}
         ids = sorted(heard_ids | set(self._audio_new))
-        audio_bank, audio_row = None, {}
+        banks, audio_row = {}, {}
         if ids:
-            audio_bank = runner.encode("audio", np.stack([self._audio_windows[i] for i in ids]))
+            banks[audio] = runner.encode(audio, np.stack([self._audio_windows[i] for i in ids]))
             audio_row = {i: k for k, i in enumerate(ids)}
-        if self._audio_new:
-            alone = runner.classify({"audio": audio_bank[[audio_row[i] for i in self._audio_new]]})
-            self._audio_estimates.update(zip(self._audio_new, alone, strict=True))
-            self.stats.audio_estimates += len(self._audio_new)
-            self._audio_new = []
+        plan = HeadPlan()
+        alone = [plan.add({audio: audio_row[i]}) for i in self._audio_new]
         prepared = 0.0  # seconds spent preparing crops (counted as "crop", not "network")
         if requests:
             prepared = time.perf_counter()
             inputs = pre.face([p.crops[track] for p, track in requests])
             prepared = time.perf_counter() - prepared
             self.stats.stage_ms["crop"] += 1000 * prepared
-            bank = runner.encode("face", inputs)
-            heard = [k for k, (p, _) in enumerate(requests) if p.audio_id is not None]
-            unheard = [k for k, (p, _) in enumerate(requests) if p.audio_id is None]
-            estimates = np.zeros((len(requests), len(self.labels)), np.float32)
-            if heard:
-                rows = [audio_row[requests[k][0].audio_id] for k in heard]
-                estimates[heard] = runner.classify({"face": bank[heard], "audio": audio_bank[rows]})
-            if unheard:
-                estimates[unheard] = runner.classify({"face": bank[unheard]})
-            for k, (p, track) in enumerate(requests):
-                used = ("face", "audio") if p.audio_id is not None else ("face",)
-                self._tracks[track].window.add(p.frame.time, estimates[k], used)
-            self.stats.face_estimates += len(requests)
+            banks[face] = runner.encode(face, inputs)
+        # Each face due an estimate, with the audio window current at its frame (if any).
+        estimated = [
+            plan.add({face: k, audio: audio_row.get(p.audio_id)})
+            for k, (p, _) in enumerate(requests)
+        ]
+        probabilities = plan.run(runner, banks) if len(plan) else None
+        if self._audio_new:
+            self._audio_estimates.update(zip(self._audio_new, probabilities[alone], strict=True))
+            self.stats.audio_estimates += len(self._audio_new)
+            self._audio_new = []
+        for (p, track), at in zip(requests, estimated, strict=True):
+            used = (face, audio) if p.audio_id is not None else (face,)
+            self._tracks[track].window.add(p.frame.time, probabilities[at], used)
+        self.stats.face_estimates += len(requests)
         middle = time.perf_counter()
         self.stats.stage_ms["network"] += 1000 * (middle - start - prepared)
         results = [self._result(p) for p in pending]

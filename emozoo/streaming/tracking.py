@@ -5,7 +5,7 @@ where it also reads 256-pixel tiles for small faces) runs every ``detect_every``
 and whenever a tracked face is lost. In between, each face is followed by normalised
 cross-correlation of its last appearance in a window around its last box (about 0.5 ms
 a face), keeping the eye-levelling angle of its last detection. Track ids come from
-:class:`~emozoo.inference.video.IoUTracker`, fed every frame's boxes.
+:class:`~emozoo.inference.tracking.IoUTracker`, fed every frame's boxes.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 
 from emozoo.inference.faces import iou
-from emozoo.inference.video import IoUTracker
+from emozoo.inference.tracking import IoUTracker
 
 #: Template matching runs on faces scaled to at most this width (pixels).
 MATCH_WIDTH = 48
