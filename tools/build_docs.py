@@ -468,6 +468,18 @@ def model_page(name: str) -> str:
         lines += ["## How it was trained", "", f"`{weights.recipe}`", ""]
         if weights.notes:
             lines += [f"Notes: {weights.notes}.", ""]
+        recipe_file = ROOT / "zoo_configs" / f"{name}.yaml"
+        if recipe_file.is_file():
+            recipe = recipe_file.read_text(encoding="utf-8").splitlines()
+            while recipe and recipe[0].startswith("#"):
+                recipe.pop(0)
+            lines += [
+                f"Its recipe, `zoo_configs/{name}.yaml` (written by hand; see "
+                "[Fine-tuning](../fine-tuning.md#the-shipped-models-recipes)):",
+                "",
+                fence("\n".join(recipe), "yaml"),
+                "",
+            ]
         lines += [
             "To train it again (needs the datasets):",
             "",
