@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import keras
 import numpy as np
@@ -274,3 +275,116 @@ def test_list_and_info_show_the_recommendation(capsys):
     assert f"recommended    {best_audio} (for audio)" in capsys.readouterr().out
     assert main(["info", best_audio]) == 0
     assert "recommended    this model (for audio)" in capsys.readouterr().out
+
+
+def _card(name: str) -> dict:
+    """A built-in card as written in its file (before the registry fills anything in)."""
+    return json.loads(registry_module.builtin_config_path(name).read_text(encoding="utf-8"))
+
+
+def test_fused_cards_name_their_encoders_and_copy_nothing_of_them():
+    fused = [n for n in emozoo.list_models() if get_entry(n).encoders]
+    assert set(fused) >= {"cnn_lstm_fusion", "vgg_minilm_whisper_fusion", "au_whisper_fusion"}
+    assert get_entry("vgg_minilm_whisper_fusion").encoders == {
+        "face": "face_vgg",
+        "text": "text_minilm",
+        "audio": "audio_whisper",
+    }
+    for name in fused:
+        entry, card = get_entry(name), _card(name)
+        stated = card.get("config", {}).get("encoders", {})
+        for modality, encoder_name in entry.encoders.items():
+            encoder = get_entry(encoder_name)
+            # The card states only what differs from the encoder's own card...
+            copied = {
+                k: v
+                for k, v in stated.get(modality, {}).items()
+                if {"family": encoder.architecture, **encoder.config}.get(k) == v
+            }
+            assert not copied, (name, modality, copied)
+            assert modality not in card.get("preprocessing", {}), (name, modality)
+            # ...and the registry gives it the encoder's config and preprocessing.
+            assert entry.config["encoders"][modality] == {
+                "family": encoder.architecture,
+                **encoder.config,
+                **stated.get(modality, {}),
+            }
+            assert entry.preprocessing[modality] == encoder.preprocessing[modality]
+        if entry.weights is not None and entry.weights.encoders:
+            assert entry.weights.encoders == entry.encoders, name
+
+
+def test_unimodal_cards_state_their_preprocessing_in_full():
+    """A card records what its weights were trained with: every parameter its family's
+    defaults name (``FamilySpec.preprocessing``), so a new family default changes no
+    shipped model."""
+    from emozoo.models import get_family
+
+    for name in emozoo.list_models():
+        entry = get_entry(name)
+        if entry.source == "user" or len(entry.modalities) != 1 or entry.encoders:
+            continue
+        family = get_family(entry.architecture).preprocessing
+        for modality, defaults in family.items():
+            assert set(_card(name)["preprocessing"][modality]) >= set(defaults), name
+
+
+def test_cards_name_architectures_not_their_older_names():
+    from emozoo.models import get_family
+
+    for name in emozoo.list_models():
+        entry = get_entry(name)
+        if entry.source != "user":
+            assert not get_family(entry.architecture).alias_of, (name, entry.architecture)
+    assert get_entry("vgg_minilm_whisper_fusion").architecture == "transformer_fusion"
+
+
+def test_a_model_registered_by_architecture_starts_from_its_family(user_models):
+    entry = emozoo.register_model("fresh_minilm", architecture="text_minilm", persist=False)
+    user_models.append("fresh_minilm")
+    assert entry.preprocessing["text"]["vocabulary"] == "minilm_vocab.txt"
+    assert entry.preprocessing["text"]["start_token"] == "[CLS]"
+    fused = emozoo.register_model("fresh_fused", architecture="au_audio_fusion", persist=False)
+    user_models.append("fresh_fused")
+    assert fused.preprocessing["audio"]["duration_s"] == 4.0  # audio_whisper's
+    pre = emozoo.load_preprocessor("fresh_minilm")
+    assert pre(text="hi")["text"][0, 0] == 101  # [CLS]
+
+
+def test_another_encoder_brings_its_own_config_and_preprocessing(tmp_path, user_models):
+    emozoo.register_model(
+        "small_face",
+        base="face_cnn",
+        config={"block_filters": [8, 16]},
+        preprocessing={"face": {"image_size": 32}},
+        persist=False,
+    )
+    user_models.append("small_face")
+    head = tmp_path / "head.weights.h5"
+    head.write_bytes(b"a head")
+    entry = emozoo.register_model(
+        "small_face_fusion",
+        base="cnn_lstm_fusion",
+        weights=head,
+        encoders={"face": "small_face"},
+        persist=False,
+    )
+    user_models.append("small_face_fusion")
+    assert entry.encoders == {"face": "small_face", "text": "text_bilstm", "audio": "audio_lstm"}
+    assert entry.config["encoders"]["face"]["family"] == "face_cnn"
+    assert entry.config["encoders"]["face"]["block_filters"] == [8, 16]
+    assert entry.preprocessing["face"]["image_size"] == 32
+    assert entry.preprocessing["text"] == get_entry("text_bilstm").preprocessing["text"]
+
+
+def test_a_user_card_naming_a_missing_encoder_is_skipped_with_a_warning(monkeypatch, tmp_path):
+    folder = tmp_path / "models"
+    folder.mkdir()
+    card = {**_card("cnn_lstm_fusion"), "name": "orphan_fusion"}
+    card["encoders"] = {**card["encoders"], "face": "no_such_face"}
+    card.pop("weights"), card.pop("lite", None)
+    (folder / "orphan_fusion.json").write_text(json.dumps(card))
+    monkeypatch.setenv("EMOZOO_HOME", str(tmp_path))
+    with pytest.warns(UserWarning, match="orphan_fusion.json.*no registered model 'no_such_face'"):
+        names = emozoo.list_models()
+    assert "orphan_fusion" not in names

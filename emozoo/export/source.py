@@ -7,12 +7,13 @@ Also the export-time copy of a model: the same layers and weights, rebuilt for a
 from __future__ import annotations
 
 import copy
+import inspect
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from emozoo.preprocessing import MODALITY_PREPROCESSORS
-from emozoo.registry.entry import DEFAULT_PREPROCESSING, MODALITY_NAMES
+from emozoo.registry.entry import MODALITY_NAMES
 
 
 @dataclass
@@ -58,21 +59,26 @@ def _load_keras_file(path: Path):
 def preprocessing_for(model, entry_preprocessing: dict | None = None) -> dict[str, dict]:
     """Preprocessing constants of ``model``'s raw inputs.
 
-    Starts from emozoo's defaults, takes a registry entry's values where given, and
-    sets the input sizes from the model's own input shapes (the model is the truth).
+    Takes a registry entry's values (a card states them in full) or, for a model no
+    entry describes, the modality's preprocessor's own defaults, and sets the input
+    sizes from the model's own input shapes (the model is the truth).
     """
     shapes = {t.name: tuple(t.shape[1:]) for t in model.inputs}
     params: dict[str, dict] = {}
     for modality in MODALITY_NAMES:
         if modality not in shapes:
             continue
-        merged = {
-            **copy.deepcopy(DEFAULT_PREPROCESSING[modality]),
-            **copy.deepcopy((entry_preprocessing or {}).get(modality, {})),
-        }
         inputs = MODALITY_PREPROCESSORS[modality]
+        given = (entry_preprocessing or {}).get(modality)
+        merged = copy.deepcopy(given) if given is not None else _defaults(inputs)
         params[modality] = inputs.params_from_input_shape(shapes[modality], merged)
     return params
+
+
+def _defaults(preprocessor: type) -> dict[str, Any]:
+    """The parameters ``preprocessor`` takes when told none: its constructor's defaults."""
+    parameters = inspect.signature(preprocessor).parameters.values()
+    return {p.name: p.default for p in parameters if p.default is not inspect.Parameter.empty}
 
 
 def resolve(model, labels=None) -> ExportSource:

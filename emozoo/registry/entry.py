@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,17 +21,42 @@ def known_modalities() -> tuple[str, ...]:
     return tuple(MODALITY_PREPROCESSORS)
 
 
-#: Preprocessing defaults; a zoo config overrides any of them per modality.
-DEFAULT_PREPROCESSING: dict[str, dict[str, Any]] = {
-    "face": {"image_size": 48, "color": "grayscale", "pixel_range": [0, 255]},
-    "text": {
-        "vocabulary": "wordpiece_vocab.txt",
-        "sequence_length": 64,
-        "lowercase": True,
-        "strip_accents": True,
-    },
-    "audio": {"sample_rate": 16000, "duration_s": 3.0},
-}
+def inherit_encoders(data: dict[str, Any], encoder: Callable[[str], ModelEntry]) -> dict[str, Any]:
+    """A fused card's data with its encoders' config and preprocessing filled in.
+
+    A fused card names the registered model of each of its encoders (``"encoders":
+    {"face": "face_vgg", ...}``); ``encoder(name)`` returns that model's entry. Each
+    encoder's builder arguments become ``config.encoders.<modality>`` (its architecture
+    as ``"family"``) and its preprocessing the card's, so neither is copied into the
+    fused card: what the card states itself for a modality (a value its weights need
+    that differs) is kept over the encoder's. Returns a new dict; ``data`` is unchanged.
+    """
+    names = data.get("encoders") or {}
+    if not names:
+        return data
+    data = copy.deepcopy(data)
+    modalities = tuple(data.get("modalities", ()))
+    configs = data.setdefault("config", {}).setdefault("encoders", {})
+    preprocessing = data.setdefault("preprocessing", {})
+    for modality, name in names.items():
+        if modality not in modalities:
+            raise ValueError(f"encoder {name!r} is named for {modality}, not one of {modalities}")
+        entry = encoder(name)
+        if entry.modalities != (modality,):
+            raise ValueError(
+                f"encoder {name!r} takes {', '.join(entry.modalities) or 'embeddings'}, "
+                f"not {modality} alone"
+            )
+        configs[modality] = {
+            "family": entry.architecture,
+            **copy.deepcopy(entry.config),
+            **configs.get(modality, {}),
+        }
+        preprocessing[modality] = {
+            **copy.deepcopy(entry.preprocessing[modality]),
+            **preprocessing.get(modality, {}),
+        }
+    return data
 
 
 @dataclass
@@ -46,7 +72,13 @@ class ModelEntry:
         labels: class names the weights predict, in output order.
         config: keyword arguments of the architecture builder (shape arguments come
             from ``preprocessing``, the single place where input sizes are set).
-        preprocessing: per-modality preprocessing parameters.
+        preprocessing: per-modality preprocessing parameters: those the weights were
+            trained with, in full (a model registered by architecture starts from its
+            family's, ``FamilySpec.preprocessing``).
+        encoders: for a fused model, the registered model of each encoder
+            (``{modality: name}``): the card states neither their config nor their
+            preprocessing, the registry fills both in from those models' cards
+            (:func:`inherit_encoders`). Empty for other models.
         weights: provenance and hash of pretrained weights, or ``None``.
         recipe: how ``tools/pretrain.py`` trains and evaluates it (data, epochs, optimiser).
         lite: the LiteRT build of the shipped weights that inference runs without
@@ -64,6 +96,7 @@ class ModelEntry:
     labels: tuple[str, ...] = EMOTIONS
     config: dict[str, Any] = field(default_factory=dict)
     preprocessing: dict[str, dict[str, Any]] = field(default_factory=dict)
+    encoders: dict[str, str] = field(default_factory=dict)
     weights: WeightsInfo | None = None
     recipe: dict[str, Any] = field(default_factory=dict)
     lite: dict[str, Any] = field(default_factory=dict)
@@ -80,13 +113,18 @@ class ModelEntry:
         unknown = [m for m in self.preprocessing if m not in known]
         if unknown:
             raise ValueError(f"{self.name}: preprocessing for unknown modalities {unknown}")
-        merged = {}
-        for modality in self.modalities:
-            merged[modality] = {
-                **DEFAULT_PREPROCESSING.get(modality, {}),
-                **self.preprocessing.get(modality, {}),
-            }
-        self.preprocessing = merged
+        # A modality's parameters the card leaves out take its preprocessor's defaults.
+        self.preprocessing = {m: dict(self.preprocessing.get(m, {})) for m in self.modalities}
+        self.encoders = dict(self.encoders)
+        unknown = [m for m in self.encoders if m not in self.modalities]
+        if unknown:
+            raise ValueError(f"{self.name}: encoders for modalities it does not take {unknown}")
+        composed = self.weights.encoders if self.weights is not None else {}
+        if self.encoders and any(self.encoders.get(m) != n for m, n in composed.items()):
+            raise ValueError(
+                f"{self.name}: its weights take their encoders from {composed}, but the card "
+                f"names the encoders {self.encoders}"
+            )
 
     @property
     def pretrained(self) -> bool:
@@ -117,6 +155,8 @@ class ModelEntry:
             "config": copy.deepcopy(self.config),
             "preprocessing": copy.deepcopy(self.preprocessing),
         }
+        if self.encoders:
+            data["encoders"] = dict(self.encoders)
         if self.recipe:
             data["recipe"] = copy.deepcopy(self.recipe)
         if self.weights is not None:

@@ -16,14 +16,14 @@ import json
 import os
 import re
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from importlib import resources
 from importlib.abc import Traversable
 from pathlib import Path
 from typing import Any
 
 from emozoo.paths import ZOO_CONFIGS_DIR, emozoo_home
-from emozoo.registry.entry import ModelEntry
+from emozoo.registry.entry import ModelEntry, inherit_encoders
 from emozoo.registry.weights import WeightsInfo, sha256_file
 
 _PACKAGE = "emozoo"
@@ -58,21 +58,66 @@ def _builtin_cards() -> dict[str, Traversable]:
     return cards
 
 
+def _resolve_cards(
+    cards: dict[str, tuple[dict[str, Any], str]],
+    known: Callable[[str], ModelEntry | None],
+    make: Callable[[dict[str, Any], str], ModelEntry],
+) -> dict[str, ModelEntry | ValueError]:
+    """Entries of raw cards (``{name: (data, where)}``), fused cards after the cards of
+    the encoders they name (:func:`~emozoo.registry.entry.inherit_encoders`): among
+    ``cards`` first, then ``known(name)``. A card that cannot be read maps to its error."""
+    built: dict[str, ModelEntry | ValueError] = {}
+
+    def entry_of(name: str, chain: tuple[str, ...] = ()) -> ModelEntry:
+        if name not in cards:
+            entry = known(name)
+            if entry is None:
+                raise ValueError(f"no registered model {name!r}")
+            return entry
+        if name in chain:
+            raise ValueError(f"encoders name each other in a loop: {' -> '.join((*chain, name))}")
+        if name not in built:
+            data, where = cards[name]
+            try:
+                data = inherit_encoders(data, lambda encoder: entry_of(encoder, (*chain, name)))
+                entry = make(data, where)
+                if entry.name != name:
+                    raise ValueError(f"it registers {entry.name!r}; name and file must agree")
+                built[name] = entry
+            except (ValueError, TypeError) as error:
+                built[name] = ValueError(f"{where}: {error}")
+        result = built[name]
+        if isinstance(result, ValueError):
+            raise result
+        return result
+
+    for name in cards:
+        try:
+            entry_of(name)
+        except ValueError as error:
+            built.setdefault(name, error)
+    return built
+
+
 def _load_builtins() -> None:
     global _builtins_loaded, _builtin_files
     if _builtins_loaded:
         return
     _builtin_files = _builtin_cards()
+    cards = {}
     for card, item in _builtin_files.items():
         where = f"emozoo/models/{Path(str(item)).parent.name}/{item.name}"
         try:
-            data = json.loads(item.read_text(encoding="utf-8"))
-            entry = _CardEntry.from_dict(data, source=where)
-        except (ValueError, TypeError) as error:
+            cards[card] = (json.loads(item.read_text(encoding="utf-8")), where)
+        except ValueError as error:
             raise ValueError(f"Invalid model card {where}: {error}") from error
-        if entry.name != card:
-            raise ValueError(f"{where} registers {entry.name!r}; name and file must agree")
-        _registry.setdefault(entry.name, entry)
+    entries = _resolve_cards(
+        cards, lambda name: None, lambda data, where: _CardEntry.from_dict(data, source=where)
+    )
+    for card, entry in entries.items():
+        if isinstance(entry, ValueError):
+            raise ValueError(f"Invalid model card {entry}") from entry
+        _registry.setdefault(card, entry)
     _builtins_loaded = True
 
 
@@ -129,25 +174,32 @@ def _load_user_models() -> None:
     _user_folder_loaded = folder
     if not folder.is_dir():
         return
+    cards = {}
     for path in sorted(folder.glob("*.json")):
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
             if not isinstance(data, dict):
                 raise ValueError("expected a JSON object")
-            entry = ModelEntry.from_dict(data, source="user")
-            if entry.name != path.stem:
-                raise ValueError(f"it registers {entry.name!r}; name and file must agree")
-        except (ValueError, TypeError, OSError) as error:
+        except (ValueError, OSError) as error:
             warnings.warn(f"Ignoring user model file {path}: {error}", stacklevel=3)
             continue
-        if entry.name in _registry and _registry[entry.name].source != "user":
+        cards[path.stem] = (data, str(path))
+    builtin = {n: e for n, e in _registry.items() if e.source != "user"}
+    entries = _resolve_cards(
+        cards, builtin.get, lambda data, where: ModelEntry.from_dict(data, source="user")
+    )
+    for name, entry in entries.items():
+        path = Path(cards[name][1])
+        if isinstance(entry, ValueError):
+            warnings.warn(f"Ignoring user model file {entry}", stacklevel=3)
+            continue
+        if name in builtin:
             warnings.warn(
-                f"Ignoring user model file {path}: {entry.name!r} is a built-in model",
-                stacklevel=3,
+                f"Ignoring user model file {path}: {name!r} is a built-in model", stacklevel=3
             )
             continue
-        _registry[entry.name] = entry
-        _persisted[entry.name] = path
+        _registry[name] = entry
+        _persisted[name] = path
 
 
 def _ensure_loaded() -> None:
@@ -255,7 +307,9 @@ def register_model(
     written to ``$EMOZOO_HOME/models/<name>.json`` (``~/.emozoo`` by default), which
     every later ``import emozoo`` reads; the weights file stays where it is. For a fused
     model, ``encoders`` (``{modality: registered model}``) says that ``weights`` holds
-    the fusion head alone and each encoder takes that model's weights.
+    the fusion head alone and each encoder is that model: its config, preprocessing and
+    weights. A model registered by ``architecture`` starts from its family's
+    preprocessing (``FamilySpec.preprocessing``).
 
     >>> entry = register_model("my_face", base="face_cnn", labels=["happy", "sad"],
     ...                        overwrite=True, persist=False)
@@ -287,9 +341,21 @@ def register_model(
     if architecture is not None:
         parent["architecture"] = architecture
 
-    from emozoo.models import architecture_modalities  # validates the name too
+    from emozoo.models import architecture_modalities, get_family  # validates the name too
 
     arch_modalities = architecture_modalities(parent["architecture"])
+    if base is None:
+        # A new model of a family starts from the family's preprocessing.
+        try:
+            family = get_family(parent["architecture"]).preprocessing
+        except KeyError:  # an architecture registered without a family spec
+            family = {}
+        parent["preprocessing"] = {m: dict(p) for m, p in family.items()}
+    for modality, encoder in (encoders or {}).items():
+        if parent.get("encoders", {}).get(modality) != encoder:
+            # Another encoder model: its config and preprocessing come from its card.
+            parent.get("config", {}).get("encoders", {}).pop(modality, None)
+            parent.get("preprocessing", {}).pop(modality, None)
     data = {
         **parent,
         "name": name,
@@ -322,7 +388,9 @@ def register_model(
         ).to_dict()
     elif encoders:
         raise ValueError("encoders names where the encoders' weights come from: give weights too")
-    entry = ModelEntry.from_dict(data, source="user")
+    if encoders:
+        data["encoders"] = {**data.get("encoders", {}), **encoders}
+    entry = ModelEntry.from_dict(inherit_encoders(data, get_entry), source="user")
     if persist:
         _persisted[name] = _write_user_entry(entry)
     _registry[name] = entry

@@ -7,15 +7,17 @@ import numpy as np
 from emozoo.models import get_family, input_specs, list_families
 
 #: architecture name -> keyword arguments giving a small instance of it (each family's
-#: spec declares its own, so a new family needs no entry here).
-SMALL_CONFIGS = {name: dict(get_family(name).test_config) for name in list_families()}
+#: spec declares its own, so a new family needs no entry here); older names included.
+SMALL_CONFIGS = {
+    name: dict(get_family(name).test_config) for name in list_families(include_aliases=True)
+}
 SMALL_FACE = SMALL_CONFIGS["face_cnn"]
 SMALL_TEXT = SMALL_CONFIGS["text_bilstm"]
 SMALL_AUDIO = SMALL_CONFIGS["audio_lstm"]
 SMALL_MINILM = SMALL_CONFIGS["text_minilm"]
 SMALL_WHISPER = SMALL_CONFIGS["audio_whisper"]
 SMALL_ENCODERS = {"face": SMALL_FACE, "text": SMALL_TEXT, "audio": SMALL_AUDIO}
-SMALL_FUSION = dict(SMALL_CONFIGS["cnn_lstm_fusion"]["fusion"])
+SMALL_FUSION = dict(SMALL_CONFIGS["transformer_fusion"]["fusion"])
 
 
 def random_inputs(model, batch: int = 3, seed: int = 0, present: dict | None = None) -> dict:

@@ -19,13 +19,17 @@ from emozoo.models import (
     architecture_modalities,
     embedding_model,
     get_architecture,
+    get_family,
     get_labels,
     input_specs,
     list_architectures,
+    list_families,
 )
 from tests.models.helpers import SMALL_CONFIGS, random_inputs
 
-ARCHITECTURES = list_architectures()
+#: The families; their older names (aliases) are checked against them below.
+ARCHITECTURES = list_families()
+ALIASES = sorted(set(list_families(include_aliases=True)) - set(ARCHITECTURES))
 FUSED = [a for a in ARCHITECTURES if architecture_modalities(a) == MODALITIES]
 
 
@@ -34,22 +38,59 @@ def build_small(name: str, **kwargs) -> keras.Model:
 
 
 def test_every_architecture_has_a_small_test_config():
-    assert set(ARCHITECTURES) == set(SMALL_CONFIGS)
+    assert set(list_architectures()) == set(SMALL_CONFIGS) == {*ARCHITECTURES, *ALIASES}
     assert all(SMALL_CONFIGS.values())
     assert set(ARCHITECTURES) >= {
         "face_cnn",
         "text_bilstm",
         "audio_lstm",
         "fusion_transformer",
-        "cnn_lstm_fusion",
+        "transformer_fusion",
         "late_fusion",
         "concat_fusion",
         "text_minilm",
-        "minilm_cnn_lstm_fusion",
         "audio_whisper",
         "face_vgg",
         "text_mpnet",
     }
+    assert set(ALIASES) >= {"cnn_lstm_fusion", "minilm_cnn_lstm_fusion"}
+
+
+@pytest.mark.parametrize("alias", ALIASES)
+def test_an_older_name_builds_its_family_with_its_own_default_encoders(alias):
+    """Saved configs naming ``cnn_lstm_fusion`` or ``minilm_cnn_lstm_fusion`` (without
+    encoder families) load as before: the family's builder, the alias's defaults."""
+    spec = get_family(alias)
+    family = get_family(spec.alias_of)
+    assert spec.modalities == family.modalities and spec.export == family.export
+    config = SMALL_CONFIGS[alias]
+    old = get_architecture(alias)(**config)
+    families = {m: {**c, "family": spec.encoders[m]} for m, c in config["encoders"].items()}
+    new = get_architecture(spec.alias_of)(**{**config, "encoders": families}, name=alias)
+    assert old.name == alias
+    assert [w.shape for w in old.weights] == [w.shape for w in new.weights]
+    new.set_weights(old.get_weights())
+    inputs = random_inputs(old)
+    np.testing.assert_allclose(
+        old.predict(inputs, verbose=0), new.predict(inputs, verbose=0), atol=1e-6
+    )
+
+
+def test_fused_families_take_their_default_encoders_from_their_spec():
+    for name in list_families(include_aliases=True):
+        spec = get_family(name)
+        if not spec.encoders:
+            continue
+        assert spec.modalities == tuple(spec.encoders), name
+        for modality, encoder in spec.encoders.items():
+            assert spec.preprocessing[modality] == get_family(encoder).preprocessing[modality]
+        headless = get_architecture(name)(**SMALL_CONFIGS[name], include_top=False)
+        for modality, encoder in spec.encoders.items():
+            built = headless.get_layer(f"{modality}_encoder")
+            reference = get_family(encoder).builder(
+                **SMALL_CONFIGS[name]["encoders"][modality], include_top=False
+            )
+            assert built.count_params() == reference.count_params(), (name, modality)
 
 
 @pytest.mark.parametrize("name", ARCHITECTURES)
@@ -205,7 +246,7 @@ def test_keras_file_round_trip_in_safe_mode(name, tmp_path):
 
 
 def test_keras_file_loads_in_a_fresh_process_after_import(tmp_path):
-    model = build_small("cnn_lstm_fusion")
+    model = build_small("transformer_fusion")
     inputs = random_inputs(model)
     np.savez(tmp_path / "inputs.npz", **inputs)
     np.save(tmp_path / "expected.npy", model.predict(inputs, verbose=0))

@@ -19,9 +19,7 @@ SPEC = register_family(
                 keras.layers.STFTSpectrogram,
                 AttentionPooling,
             ),
-            unroll=True,
         ),
-        description="log-mel (a Keras layer), strided convolutions, stacked LSTM",
         test_config={
             "duration_s": 0.5,
             "num_mel_bins": 16,

@@ -34,7 +34,6 @@ SPEC = register_family(
                 MaskedMeanStd,
             )
         ),
-        description="Whisper-base encoder (MIT), masked mean/std of every layer, MLP",
         test_config={
             "duration_s": 0.5,
             "num_layers": 1,

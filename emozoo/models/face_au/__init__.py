@@ -9,7 +9,6 @@ SPEC = register_family(
         builder=build_face_au,
         modalities=("face_au",),
         preprocessing={"face_au": {}},
-        description="OpenFace 2 action units (35 clip means), standardised, MLP",
         test_config={"hidden_units": (8,), "embedding_dim": 4},
     )
 )

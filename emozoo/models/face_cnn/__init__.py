@@ -9,7 +9,6 @@ SPEC = register_family(
         builder=build_face_cnn,
         modalities=("face",),
         preprocessing={"face": {"image_size": 48, "color": "grayscale", "pixel_range": [0, 255]}},
-        description="mini-Xception style residual depthwise-separable CNN",
         test_config={
             "image_size": 32,
             "stem_filters": 8,

@@ -9,7 +9,6 @@ SPEC = register_family(
         builder=build_face_vgg,
         modalities=("face",),
         preprocessing={"face": {"image_size": 48, "color": "grayscale", "pixel_range": [0, 255]}},
-        description="VGG-style CNN, horizontal-flip averaging built into the graph",
         test_config={"image_size": 32, "widths": (8, 16), "dropout": 0.1},
     )
 )

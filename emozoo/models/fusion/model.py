@@ -15,11 +15,7 @@ import keras_hub
 from keras import layers
 
 from emozoo.labels import resolve_labels
-from emozoo.models.base import (
-    MODALITIES,
-    finish_model,
-    presence_input_name,
-)
+from emozoo.models.base import MODALITIES, finish_model, presence_input_name
 from emozoo.models.family import build_encoder
 from emozoo.models.layers import (
     ClassifierHead,
@@ -29,17 +25,35 @@ from emozoo.models.layers import (
     PresenceGate,
 )
 
-#: Encoder family of each modality where a card names none (``cnn_lstm_fusion``'s).
+#: The default encoder families of the fused families (``{modality: family}``, in input
+#: order: the keys are the modalities). ``cnn_lstm_fusion``'s are the defaults of every
+#: face+text+audio builder here.
 DEFAULT_ENCODERS = {"face": "face_cnn", "text": "text_bilstm", "audio": "audio_lstm"}
+MINILM_ENCODERS = {**DEFAULT_ENCODERS, "text": "text_minilm"}
+AU_AUDIO_ENCODERS = {"face_au": "face_au", "audio": "audio_whisper"}
+AU_AUDIO_MODALITIES = tuple(AU_AUDIO_ENCODERS)
 
 
-def _presence_inputs(modalities: Sequence[str] = MODALITIES) -> dict[str, keras.KerasTensor]:
+def _presence_inputs(modalities: Sequence[str]) -> dict[str, keras.KerasTensor]:
     return {m: keras.Input((1,), name=presence_input_name(m)) for m in modalities}
 
 
 def _stack_presence(presence: Mapping[str, keras.KerasTensor]):
     # ``presence`` is ordered as the model's modalities.
     return layers.Concatenate(name="presence")(list(presence.values()))
+
+
+def _head_inputs(embeddings: Mapping[str, keras.KerasTensor], presence: Mapping) -> dict:
+    """The fusion head's inputs: ``<modality>_embedding`` and ``<modality>_present``."""
+    return {
+        **{f"{m}_embedding": embeddings[m] for m in presence},
+        **{presence_input_name(m): presence[m] for m in presence},
+    }
+
+
+def _gated(embeddings: Mapping[str, keras.KerasTensor], presence: Mapping) -> list:
+    """Each modality's embedding, zeroed where the modality is missing."""
+    return [PresenceGate(name=f"{m}_gate")([embeddings[m], presence[m]]) for m in presence]
 
 
 def fused_modalities(model: keras.Model) -> tuple[str, ...]:
@@ -102,12 +116,8 @@ def build_fusion_transformer(
         )(sequence, padding_mask=padding_mask)
     x = ClassToken(name="cls")(sequence)
     x = layers.LayerNormalization(name="cls_norm")(x)
-    inputs = {
-        **{f"{m}_embedding": embeddings[m] for m in modalities},
-        **{presence_input_name(m): presence[m] for m in modalities},
-    }
     return finish_model(
-        inputs,
+        _head_inputs(embeddings, presence),
         x,
         name=name,
         include_top=include_top,
@@ -117,51 +127,35 @@ def build_fusion_transformer(
     )
 
 
-def _build_encoders(
-    encoder_configs: Mapping[str, Mapping] | None,
-    modalities=MODALITIES,
-    defaults: Mapping[str, str] = DEFAULT_ENCODERS,
-    known: Sequence[str] = MODALITIES,
-) -> dict[str, keras.Model]:
-    """One embedding model (no top) per modality, named ``<modality>_encoder``, built by
-    the family the config names (``"family"``), else by the default family."""
-    encoder_configs = dict(encoder_configs or {})
-    unknown = set(encoder_configs) - set(known)
-    if unknown:
-        raise ValueError(f"Unknown encoder modalities {sorted(unknown)}; expected {list(known)}")
-    return {
-        m: build_encoder(m, encoder_configs.get(m, {}), defaults[m], f"{m}_encoder")
-        for m in modalities
-    }
-
-
 def _encode(
-    encoder_configs,
-    encoder_models=None,
-    defaults: Mapping[str, str] = DEFAULT_ENCODERS,
-    modalities: Sequence[str] = MODALITIES,
+    encoder_configs: Mapping[str, Mapping] | None,
+    encoder_models: Mapping[str, keras.Model] | None,
+    default_encoders: Mapping[str, str],
+    modalities: Sequence[str] | None = None,
 ):
     """Inputs and embeddings shared by all fused models: ``(inputs, embeddings, presence)``.
 
-    ``encoder_models`` (``{modality: keras.Model}``) plugs in ready encoders instead of
-    building them from ``encoder_configs``; each takes ``{modality: tensor}`` and returns
-    an embedding. Identity encoders make a head-only model over precomputed embeddings.
-    ``modalities`` (default face, text, audio) are the model's inputs, in order.
+    Each modality's encoder (no top, named ``<modality>_encoder``) is built by the family
+    its config names (``"family"``), else by ``default_encoders``' family for it.
+    ``encoder_models`` (``{modality: keras.Model}``) plugs in ready encoders instead; each
+    takes ``{modality: tensor}`` and returns an embedding. Identity encoders make a
+    head-only model over precomputed embeddings. ``modalities`` (default: the keys of
+    ``default_encoders``) are the model's inputs, in order.
     """
-    modalities = tuple(modalities)
+    modalities = tuple(modalities or default_encoders)
+    encoder_configs = dict(encoder_configs or {})
     encoder_models = dict(encoder_models or {})
-    unknown = set(encoder_models) - set(modalities)
+    unknown = (set(encoder_configs) | set(encoder_models)) - set(modalities)
     if unknown:
         raise ValueError(
             f"Unknown encoder modalities {sorted(unknown)}; expected {list(modalities)}"
         )
-    encoders = _build_encoders(
-        encoder_configs,
-        [m for m in modalities if m not in encoder_models],
-        defaults,
-        known=modalities,
-    )
-    encoders.update(encoder_models)
+    encoders = {
+        m: encoder_models[m]
+        if m in encoder_models
+        else build_encoder(m, encoder_configs.get(m, {}), default_encoders.get(m), f"{m}_encoder")
+        for m in modalities
+    }
     modality_inputs = {
         m: keras.Input(encoders[m].inputs[0].shape[1:], dtype=encoders[m].inputs[0].dtype, name=m)
         for m in modalities
@@ -172,89 +166,54 @@ def _encode(
     return inputs, embeddings, presence
 
 
-def build_cnn_lstm_fusion(
+def build_transformer_fusion(
     labels: Sequence[str] | None = None,
     num_classes: int | None = None,
     include_top: bool = True,
     encoders: Mapping[str, Mapping] | None = None,
     fusion: Mapping | None = None,
     encoder_models: Mapping[str, keras.Model] | None = None,
-    name: str = "cnn_lstm_fusion",
-    modalities: Sequence[str] = MODALITIES,
-    default_encoders: Mapping[str, str] | None = None,
+    name: str = "transformer_fusion",
+    modalities: Sequence[str] | None = None,
+    default_encoders: Mapping[str, str] = DEFAULT_ENCODERS,
 ) -> keras.Model:
-    """Face CNN + text BiLSTM + audio LSTM encoders under the Transformer fusion head.
+    """One encoder per modality under the Transformer fusion head.
 
     Args:
         labels, num_classes, include_top: as for every emozoo builder.
         encoders: ``{"face": {...}, "text": {...}, "audio": {...}}``: each modality's
-            encoder family (``"family"``, default :data:`DEFAULT_ENCODERS`: ``face_cnn``,
-            ``text_bilstm``, ``audio_lstm``) and its builder's keyword arguments.
+            encoder family (``"family"``, else ``default_encoders``') and its builder's
+            keyword arguments. A card names its encoders' registered models and the
+            registry fills these in from their cards.
         fusion: keyword arguments of :func:`build_fusion_transformer`.
         encoder_models: ready encoders to use instead of building them (any subset of
-            modalities), for example other architectures or identity models over
-            precomputed embeddings.
-        modalities: the fused modalities, in token order (default face, text, audio).
+            modalities), for example identity models over precomputed embeddings.
+        modalities: the fused modalities, in token order (default: the keys of
+            ``default_encoders``: face, text, audio).
         default_encoders: encoder family of each modality where ``encoders`` names none
-            (default :data:`DEFAULT_ENCODERS`).
+            (default :data:`DEFAULT_ENCODERS`: ``face_cnn``, ``text_bilstm``,
+            ``audio_lstm``).
 
     Inputs: each modality (``face``, ``text``, ``audio`` by default) and its presence
     flag (``face_present``...). Any modality may be missing (zeros and flag 0).
     """
-    modalities = tuple(modalities)
-    inputs, embeddings, presence = _encode(
-        encoders, encoder_models, default_encoders or DEFAULT_ENCODERS, modalities
-    )
+    inputs, embeddings, presence = _encode(encoders, encoder_models, default_encoders, modalities)
     fusion = dict(fusion or {})
-    dropout = fusion.get("dropout", 0.1)
     head = build_fusion_transformer(
         include_top=False,
-        embedding_dims={m: embeddings[m].shape[-1] for m in modalities},
-        modalities=modalities,
+        embedding_dims={m: embeddings[m].shape[-1] for m in presence},
+        modalities=tuple(presence),
         name="fusion_head",
         **fusion,
     )
-    head_inputs = {
-        **{f"{m}_embedding": embeddings[m] for m in modalities},
-        **{presence_input_name(m): presence[m] for m in modalities},
-    }
-    x = head(head_inputs)
     return finish_model(
         inputs,
-        x,
+        head(_head_inputs(embeddings, presence)),
         name=name,
         include_top=include_top,
         labels=labels,
         num_classes=num_classes,
-        dropout=dropout,
-    )
-
-
-def build_minilm_cnn_lstm_fusion(
-    labels: Sequence[str] | None = None,
-    num_classes: int | None = None,
-    include_top: bool = True,
-    encoders: Mapping[str, Mapping] | None = None,
-    fusion: Mapping | None = None,
-    encoder_models: Mapping[str, keras.Model] | None = None,
-    name: str = "minilm_cnn_lstm_fusion",
-) -> keras.Model:
-    """:func:`build_cnn_lstm_fusion` with a MiniLM text encoder (:func:`build_text_minilm`).
-
-    ``encoders["text"]`` holds :func:`build_text_minilm`'s keyword arguments; face and
-    audio are :func:`build_face_cnn` and :func:`build_audio_lstm` as before. Inputs are
-    those of ``cnn_lstm_fusion``, the text in ``text_minilm``'s ``[CLS] ... [SEP]`` format.
-    """
-    encoders = {m: dict(config) for m, config in (encoders or {}).items()}
-    encoders.setdefault("text", {}).setdefault("family", "text_minilm")
-    return build_cnn_lstm_fusion(
-        labels=labels,
-        num_classes=num_classes,
-        include_top=include_top,
-        encoders=encoders,
-        fusion=fusion,
-        encoder_models=encoder_models,
-        name=name,
+        dropout=fusion.get("dropout", 0.1),
     )
 
 
@@ -267,11 +226,17 @@ def build_concat_fusion(
     dropout: float = 0.3,
     encoder_models: Mapping[str, keras.Model] | None = None,
     name: str = "concat_fusion",
+    default_encoders: Mapping[str, str] = DEFAULT_ENCODERS,
 ) -> keras.Model:
-    """Feature-level baseline: presence-gated embeddings and flags, concatenated, then an MLP."""
-    inputs, embeddings, presence = _encode(encoders, encoder_models)
-    gated = [PresenceGate(name=f"{m}_gate")([embeddings[m], presence[m]]) for m in MODALITIES]
-    x = layers.Concatenate(name="concat")([*gated, _stack_presence(presence)])
+    """Feature-level baseline: presence-gated embeddings and flags, concatenated, then an MLP.
+
+    ``encoders``, ``encoder_models`` and ``default_encoders`` as for
+    :func:`build_transformer_fusion`.
+    """
+    inputs, embeddings, presence = _encode(encoders, encoder_models, default_encoders)
+    x = layers.Concatenate(name="concat")(
+        [*_gated(embeddings, presence), _stack_presence(presence)]
+    )
     for i, units in enumerate(hidden_units):
         x = layers.Dense(units, activation="relu", name=f"mlp{i + 1}")(x)
         x = layers.Dropout(dropout, name=f"mlp{i + 1}_dropout")(x)
@@ -294,16 +259,18 @@ def build_late_fusion(
     dropout: float = 0.3,
     encoder_models: Mapping[str, keras.Model] | None = None,
     name: str = "late_fusion",
+    default_encoders: Mapping[str, str] = DEFAULT_ENCODERS,
 ) -> keras.Model:
     """Decision-level baseline: one classifier per modality, logits averaged with learned
     weights renormalised over the modalities present.
 
     Without the top the model returns the presence-gated embeddings, concatenated.
+    ``encoders``, ``encoder_models`` and ``default_encoders`` as for
+    :func:`build_transformer_fusion`.
     """
-    inputs, embeddings, presence = _encode(encoders, encoder_models)
-    gated = [PresenceGate(name=f"{m}_gate")([embeddings[m], presence[m]]) for m in MODALITIES]
-    embedding = layers.Concatenate(name="concat")(gated)
+    inputs, embeddings, presence = _encode(encoders, encoder_models, default_encoders)
     if not include_top:
+        embedding = layers.Concatenate(name="concat")(_gated(embeddings, presence))
         return finish_model(
             inputs,
             embedding,
@@ -315,7 +282,7 @@ def build_late_fusion(
         )
     labels = resolve_labels(labels, num_classes)
     logits = []
-    for m in MODALITIES:
+    for m in presence:
         x = layers.Dropout(dropout, name=f"{m}_head_dropout")(embeddings[m])
         x = ClassifierHead(labels, activation=None, name=f"{m}_logits")(x)
         logits.append(layers.Reshape((1, len(labels)), name=f"{m}_logits_token")(x))
@@ -343,35 +310,3 @@ def modality_token_encoder(fused: keras.Model, modality: str) -> keras.Model:
     inputs = keras.Input(encoder.inputs[0].shape[1:], dtype=encoder.inputs[0].dtype, name=modality)
     token = projection_layers(fused)[modality](encoder({modality: inputs}))
     return keras.Model(inputs, keras.layers.UnitNormalization()(token), name=f"{modality}_aligned")
-
-
-#: The action-unit + speech fused model's modalities and default encoder families.
-AU_AUDIO_MODALITIES = ("face_au", "audio")
-AU_AUDIO_ENCODERS = {"face_au": "face_au", "audio": "audio_whisper"}
-
-
-def build_au_audio_fusion(
-    labels: Sequence[str] | None = None,
-    num_classes: int | None = None,
-    include_top: bool = True,
-    encoders: Mapping[str, Mapping] | None = None,
-    fusion: Mapping | None = None,
-    encoder_models: Mapping[str, keras.Model] | None = None,
-    name: str = "au_audio_fusion",
-) -> keras.Model:
-    """Facial action units (``face_au``) + speech (``audio_whisper``) under the
-    Transformer fusion head: :func:`build_cnn_lstm_fusion` over two modalities.
-
-    Inputs: ``face_au``, ``audio``, ``face_au_present``, ``audio_present``.
-    """
-    return build_cnn_lstm_fusion(
-        labels=labels,
-        num_classes=num_classes,
-        include_top=include_top,
-        encoders=encoders,
-        fusion=fusion,
-        encoder_models=encoder_models,
-        name=name,
-        modalities=AU_AUDIO_MODALITIES,
-        default_encoders=AU_AUDIO_ENCODERS,
-    )

@@ -9,9 +9,15 @@ SPEC = register_family(
         name="text_bilstm",
         builder=build_text_bilstm,
         modalities=("text",),
-        preprocessing={"text": {"vocabulary": "wordpiece_vocab.txt", "sequence_length": 64}},
-        export=ExportHints(float_layers=(AttentionPooling,), unroll=True),
-        description="embedding, bidirectional LSTM, attention pooling",
+        preprocessing={
+            "text": {
+                "vocabulary": "wordpiece_vocab.txt",
+                "sequence_length": 64,
+                "lowercase": True,
+                "strip_accents": True,
+            }
+        },
+        export=ExportHints(float_layers=(AttentionPooling,)),
         test_config={
             "vocabulary_size": 50,
             "sequence_length": 12,

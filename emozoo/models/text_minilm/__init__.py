@@ -20,6 +20,8 @@ SPEC = register_family(
             "text": {
                 "vocabulary": "minilm_vocab.txt",
                 "sequence_length": 64,
+                "lowercase": True,
+                "strip_accents": True,
                 "start_token": "[CLS]",
                 "end_token": "[SEP]",
                 "truncation_side": "left",
@@ -32,7 +34,6 @@ SPEC = register_family(
                 keras_hub.layers.TransformerEncoder,
             )
         ),
-        description="pretrained MiniLM (BERT, 6 layers, hidden 384) fine-tuned, mean pooling",
         test_config={
             "vocabulary_size": 50,
             "sequence_length": 12,

@@ -23,13 +23,15 @@ SPEC = register_family(
             "text": {
                 "vocabulary": "mpnet_vocab.txt",
                 "sequence_length": 64,
+                "lowercase": True,
+                "strip_accents": True,
                 "start_token": "<s>",
                 "end_token": "</s>",
                 "padding_token": "<pad>",
+                "truncation_side": "right",
             }
         },
         export=ExportHints(float_layers=(keras.layers.LayerNormalization, MPNetBlock)),
-        description="pretrained MPNet (12 layers, hidden 768) fine-tuned, mean pooling",
         test_config={
             "vocabulary_size": 50,
             "sequence_length": 12,
