@@ -36,7 +36,8 @@ def inherit_encoders(data: dict[str, Any], encoder: Callable[[str], ModelEntry])
         return data
     data = copy.deepcopy(data)
     modalities = tuple(data.get("modalities", ()))
-    configs = data.setdefault("config", {}).setdefault("encoders", {})
+    config = data.get("config", {})
+    configs = config.pop("encoders", {})
     preprocessing = data.setdefault("preprocessing", {})
     for modality, name in names.items():
         if modality not in modalities:
@@ -56,6 +57,9 @@ def inherit_encoders(data: dict[str, Any], encoder: Callable[[str], ModelEntry])
             **copy.deepcopy(entry.preprocessing[modality]),
             **preprocessing.get(modality, {}),
         }
+    # The encoders first, in input order, as a card that copied them had them.
+    ordered = {m: configs[m] for m in modalities if m in configs}
+    data["config"] = {"encoders": {**ordered, **configs}, **config}
     return data
 
 
