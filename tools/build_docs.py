@@ -230,6 +230,18 @@ def _backbones_of(name: str) -> list[str]:
     return found
 
 
+def _lite_files(entry) -> list[tuple[str, dict]]:
+    """``[(what, file record)]`` of a card's LiteRT build: one whole-model file, or an
+    encoder file per modality and a head file."""
+    lite = entry.lite
+    if not lite:
+        return []
+    if lite.get("format") == "parts":
+        parts = [(f"{m} encoder", part) for m, part in lite["parts"].items()]
+        return [*parts, ("head", lite["head"])]
+    return [("model", lite)]
+
+
 def _inputs_text(info: dict) -> str:
     inputs = info.get("inputs") or {}
     return ", ".join(
@@ -440,15 +452,25 @@ def model_page(name: str) -> str:
         rows = [
             [f"`emozoo/weights/{weights.file}`", mib(weights.size_bytes), f"`{weights.sha256}`"]
         ]
-        if entry.lite:
+        for what, part in _lite_files(entry):
             rows.append(
                 [
-                    f"`emozoo/weights/{entry.lite['file']}` (LiteRT, {entry.lite.get('quantize', '')})",
-                    mib(entry.lite.get("size_bytes")),
-                    f"`{entry.lite.get('sha256', '')}`",
+                    f"`emozoo/weights/{part['file']}` (LiteRT {what}, {part.get('quantize', '')})",
+                    mib(part.get("size_bytes")),
+                    f"`{part.get('sha256', '')}`",
                 ]
             )
         lines += [table(["file", "size", "sha256"], rows), ""]
+        shared = sorted(
+            {part["model"] for _, part in _lite_files(entry) if part.get("model", name) != name}
+        )
+        if shared:
+            lines += [
+                "Its LiteRT build shares the encoder files of "
+                + ", ".join(f"`{other}`" for other in shared)
+                + " (the same weights); each is read only when its modality is given.",
+                "",
+            ]
         if weights.encoders:
             lines += [
                 "The weights file holds the fusion head; the encoders' weights are those of "

@@ -1,6 +1,10 @@
 """Build the LiteRT files that inference runs without TensorFlow (release time).
 
     python tools/build_lite.py cnn_lstm_fusion face_vgg [--quantize float16]
+    python tools/build_lite.py text_minilm --parts --quantize dynamic
+    python tools/build_lite.py audio_whisper --parts --quantize float16
+    python tools/build_lite.py face_vgg --parts
+    python tools/build_lite.py vgg_minilm_whisper_fusion --parts
 
 For each registered model: export its shipped weights to ``emozoo/weights/<name>.tflite``
 with :func:`emozoo.export.to_tflite` (builtin operators only, parity against the Keras
@@ -9,6 +13,11 @@ card (``"lite"``: file, sha256, size, quantization, the sha256 of the weights it
 built from, and the parity figures). :class:`emozoo.EmotionRecognizer` and
 ``emozoo predict`` then run the model on the LiteRT interpreter. Rebuild after
 retraining: a card whose ``lite.weights_sha256`` differs from its weights is refused.
+
+``--parts`` builds one file per modality encoder and one for the head
+(:mod:`emozoo.export.lite_parts`): a fused model whose encoder is a registered model's
+(same weights) reuses that model's encoder file, so build the encoders' models first;
+``--quantize`` applies to the encoder files this call writes, the head stays float32.
 Ends with one JSON line.
 """
 
@@ -97,19 +106,162 @@ def build(name: str, quantize: str | None) -> dict:
     return {**lite, "seconds": round(time.time() - start, 1)}
 
 
+def _part_record(path, quantize: str | None, model: str) -> dict:
+    from emozoo.registry import get_entry, sha256_file
+
+    return {
+        "file": path.name,
+        "sha256": sha256_file(path),
+        "size_bytes": path.stat().st_size,
+        "quantize": quantize or "float32",
+        "model": model,
+        "weights_sha256": get_entry(model).weights.sha256,
+    }
+
+
+def parts_missing_parity(model, interpreter, name: str) -> dict:
+    """Max |Keras - LiteRT parts| over each subset of modalities of synthetic and of
+    all-zero inputs (absent ones are zeros with presence 0, as inference feeds them)."""
+    import itertools
+
+    import numpy as np
+
+    from emozoo.export import synthetic_samples
+    from emozoo.registry import get_entry, load_preprocessor
+
+    modalities = tuple(get_entry(name).modalities)
+    preprocessor = load_preprocessor(name)
+    inputs = synthetic_samples(name, 4, seed=1).inputs
+    zeros = {m: preprocessor.for_modality(m).zeros(4) for m in modalities}
+    worst, checks = 0.0, 0
+    for k in range(1, len(modalities) + 1):
+        for keep in itertools.combinations(modalities, k):
+            # real-looking inputs, then all-zero ones (silence, a blank face, no tokens)
+            for given in (inputs, zeros):
+                lite = interpreter.predict(given, present=keep)
+                if not np.isfinite(lite).all():
+                    return {"max_abs_diff": float("inf"), "checks": checks}
+                feed = {}
+                for m in modalities:
+                    feed[m] = given[m] if m in keep else zeros[m]
+                    if len(modalities) > 1:
+                        feed[f"{m}_present"] = np.full((4, 1), float(m in keep), np.float32)
+                keras_out = model.predict(feed, verbose=0)
+                worst = max(worst, float(np.abs(lite - keras_out).max()))
+                checks += 1
+    return {"max_abs_diff": worst, "checks": checks}
+
+
+def build_parts(name: str, quantize: str | None) -> dict:
+    """Build ``name`` as encoder files plus a head file and record them in its card."""
+    from emozoo.export import common
+    from emozoo.export.lite_parts import (
+        EMBEDDING_OUTPUT,
+        PartsInterpreter,
+        convert_part,
+        split_for_lite,
+    )
+    from emozoo.export.parity import as_tolerance, compare
+    from emozoo.export.runtime import OUTPUT_NAME, keras_predict
+    from emozoo.export.source import resolve
+    from emozoo.paths import WEIGHTS_DIR
+    from emozoo.registry import get_entry, write_lite_card
+
+    entry = get_entry(name)
+    if entry.weights is None:
+        raise ValueError(f"{name} has no shipped weights to build from")
+    start = time.time()
+    source = resolve(name)
+    parts = split_for_lite(name, source.model)
+    records, files = {}, {}
+    for modality, encoder in parts.encoders.items():
+        owner = parts.sources[modality]
+        if owner != name:
+            owner_entry = get_entry(owner)
+            part = ((owner_entry.lite or {}).get("parts") or {}).get(modality)
+            if part is None or part.get("weights_sha256") != owner_entry.weights.sha256:
+                raise ValueError(
+                    f"{name}'s {modality} encoder is {owner}'s: build it first "
+                    f"(python tools/build_lite.py {owner} --parts)"
+                )
+            records[modality], files[modality] = dict(part), WEIGHTS_DIR / part["file"]
+            print(f"{name}: {modality} encoder from {owner}: {part['file']}")
+            continue
+        path = WEIGHTS_DIR / f"{name}.{modality}_encoder.tflite"
+        common.step(f"converting the {modality} encoder (quantize={quantize})")
+        convert_part(encoder, path, quantize, EMBEDDING_OUTPUT)
+        records[modality], files[modality] = _part_record(path, quantize, name), path
+    head_path = WEIGHTS_DIR / f"{name}.head.tflite"
+    common.step("converting the head (float32)")
+    convert_part(parts.head, head_path, None, OUTPUT_NAME)
+    multimodal = len(parts.encoders) > 1
+    interpreter = PartsInterpreter(files, head_path, multimodal)
+    samples = common.parity_samples(source, "auto", 200)
+    common.step(f"checking parity on {len(samples)} samples")
+    reference = keras_predict(source.model, samples.inputs, batch_size=16)
+    exported = interpreter.predict(samples.inputs, present=tuple(parts.encoders))
+    weakest = "dynamic" if "dynamic" in [r["quantize"] for r in records.values()] else None
+    weakest = weakest or (
+        "float16" if any(r["quantize"] == "float16" for r in records.values()) else None
+    )
+    report = compare(
+        reference,
+        exported,
+        export=str(head_path),
+        fmt="tflite",
+        quantize=weakest,
+        samples=samples,
+        tolerance=as_tolerance(None, "tflite", weakest),
+        runtime=interpreter.runtime,
+    )
+    if not report.passed:
+        raise RuntimeError(f"{name}: parity failed: {report.summary()}")
+    missing = parts_missing_parity(source.model, interpreter, name)
+    if missing["max_abs_diff"] > report.tolerance["max_abs_diff"]:
+        raise RuntimeError(f"{name}: with modalities missing the parts differ: {missing}")
+    lite = {
+        "format": "parts",
+        "parts": records,
+        "head": _part_record(head_path, None, name),
+        "weights_sha256": entry.weights.sha256,
+        "size_bytes": sum(r["size_bytes"] for r in records.values()) + head_path.stat().st_size,
+        "parity": {
+            "samples": report.samples,
+            "sample_source": report.sample_source,
+            "max_abs_diff": report.max_abs_diff,
+            "top1_agreement": report.top1_agreement,
+            "keras_accuracy": report.keras_accuracy,
+            "lite_accuracy": report.export_accuracy,
+            "runtime": report.runtime,
+            "missing_modalities": missing,
+        },
+        "built_by": "tools/build_lite.py --parts",
+    }
+    write_lite_card(name, lite)
+    print(f"{name}: {lite['size_bytes'] / 2**20:.1f} MiB in parts, {report.summary()}")
+    return {**lite, "seconds": round(time.time() - start, 1)}
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("names", nargs="+", help="registered models with shipped weights")
     parser.add_argument(
         "--quantize",
         default="float32",
-        choices=["float32", "float16"],
+        choices=["float32", "float16", "dynamic"],
         help="weights of the file (default float32: float16 turns the log-mel floor of "
-        "1e-10 into 0, and silence into NaN)",
+        "1e-10 into 0, and silence into NaN, in a whole-model build; dynamic: int8 "
+        "weights, float activations)",
+    )
+    parser.add_argument(
+        "--parts",
+        action="store_true",
+        help="one file per modality encoder and one for the head (shared encoder files)",
     )
     args = parser.parse_args(argv)
     quantize = None if args.quantize == "float32" else args.quantize
-    figures = {name: build(name, quantize) for name in args.names}
+    build_one = build_parts if args.parts else build
+    figures = {name: build_one(name, quantize) for name in args.names}
     print(json.dumps(figures))
     return 0
 

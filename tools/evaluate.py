@@ -104,8 +104,8 @@ Every figure the cards record (`emozoo/models/<family>/<name>.json`, `weights.me
 written by `python tools/pretrain.py NAME` or `python tools/evaluate.py NAME --write`
 from the shipped weights; regenerate this file with
 `python tools/evaluate.py pretrained --cards-only --report reports/model_metrics.md`.
-Per-class tables and confusion matrices are in `reports/<model>/`; the README's
-"Pretrained models" section has one line per model and says how to read the figures.
+Per-class tables and confusion matrices are in `reports/<model>/`; the docs' model
+pages (`docs/models/`) and Benchmarks page show them beside each model's peer.
 """
 
 

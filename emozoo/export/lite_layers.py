@@ -9,8 +9,10 @@ from __future__ import annotations
 import math
 
 import keras
+import numpy as np
 from keras import ops
 
+from emozoo.models.audio_whisper.model import WhisperLogMel
 from emozoo.models.layers import ClipLogMelSpectrogram
 
 
@@ -175,6 +177,16 @@ class UnrolledLSTM(keras.layers.Layer):
         }
 
 
+class Float16SafeWhisperLogMel(WhisperLogMel):
+    """:class:`WhisperLogMel` with its floor taken after the logarithm:
+    ``max(log10(mel), -10)`` equals ``log10(max(mel, 1e-10))``, but a float16 build
+    stores constants as float16, where 1e-10 is 0 and silence would give ``-inf - -inf``
+    (NaN); -10 survives, and ``log(0) = -inf`` is then floored."""
+
+    def log10(self, mel):
+        return keras.ops.maximum(keras.ops.log(mel) / np.log(10.0).astype("float32"), -10.0)
+
+
 def lite_replacement(layer, quantize: str | None = None):
     """The stand-in for ``layer`` in a TFLite export copy, or ``None`` to keep it.
 
@@ -184,6 +196,8 @@ def lite_replacement(layer, quantize: str | None = None):
     if type(layer) in (keras.layers.MelSpectrogram, ClipLogMelSpectrogram):
         config = {**layer.get_config(), "float_projection": quantize == "dynamic"}
         return SlicedMelSpectrogram.from_config(config)
+    if type(layer) is WhisperLogMel and quantize == "float16":
+        return Float16SafeWhisperLogMel.from_config(layer.get_config())
     if quantize != "int8":
         return None
     if _plain_lstm(layer):
@@ -205,4 +219,9 @@ def lite_replacement(layer, quantize: str | None = None):
     return None
 
 
-__all__ = ["SlicedMelSpectrogram", "UnrolledLSTM", "lite_replacement"]
+__all__ = [
+    "Float16SafeWhisperLogMel",
+    "SlicedMelSpectrogram",
+    "UnrolledLSTM",
+    "lite_replacement",
+]

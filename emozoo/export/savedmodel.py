@@ -30,12 +30,17 @@ def input_specs(model, batch_size: int | None) -> list[dict]:
 
 
 def write_archive(
-    model, directory: Path, batch_size: int | None, metadata: dict | None = None
+    model,
+    directory: Path,
+    batch_size: int | None,
+    metadata: dict | None = None,
+    output_name: str = OUTPUT_NAME,
 ) -> None:
     """Write ``model`` as a SavedModel with a named-input serving signature.
 
     ``batch_size=None`` leaves the batch free; TFLite conversion uses 1. With
     ``metadata`` a second signature, ``metadata``, returns the labels and the JSON.
+    ``output_name`` names the serving output (an encoder part's is ``embedding``).
     """
     import tensorflow as tf
     from keras.export import ExportArchive
@@ -44,7 +49,7 @@ def write_archive(
     specs = [tf.TensorSpec((batch_size, *t.shape[1:]), t.dtype, name=t.name) for t in model.inputs]
 
     def serve(*args):
-        return {OUTPUT_NAME: model(dict(zip(names, args, strict=True)), training=False)}
+        return {output_name: model(dict(zip(names, args, strict=True)), training=False)}
 
     archive = ExportArchive()
     archive.track(model)

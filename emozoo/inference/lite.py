@@ -35,7 +35,7 @@ def lite_path(name: str) -> Path | None:
 
     entry = get_entry(name)
     lite = entry.lite
-    if not lite:
+    if not lite or lite.get("format") == "parts":  # parts: inference/lite_parts.py
         return None
     if entry.weights is None or lite.get("weights_sha256") != entry.weights.sha256:
         raise WeightsError(

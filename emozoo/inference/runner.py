@@ -1,10 +1,12 @@
 """What runs a model for inference: the :class:`Runner` protocol, and the runner a
 recognizer gets (:func:`make_runner`).
 
-Two runners implement it: :class:`~emozoo.inference.engine.ModelRunner` (Keras; a fused
-model split into per-modality encoders and a batched head) and
-:class:`~emozoo.inference.lite.LiteRunner` (the shipped ``.tflite`` build on the LiteRT
-interpreter, no TensorFlow). Everything above them (the recognizer, the planner in
+Three runners implement it: :class:`~emozoo.inference.engine.ModelRunner` (Keras; a fused
+model split into per-modality encoders and a batched head),
+:class:`~emozoo.inference.lite.LiteRunner` (the shipped whole-model ``.tflite`` build on
+the LiteRT interpreter, no TensorFlow) and
+:class:`~emozoo.inference.lite_parts.LitePartsRunner` (a LiteRT build in parts: one file
+per encoder, shared between models, and one for the head). Everything above them (the recognizer, the planner in
 :mod:`emozoo.inference.batching`, video, streaming, serving) uses only this interface.
 """
 
@@ -78,7 +80,10 @@ def make_runner(
         raise ValueError("backend='lite' runs the shipped weights; use 'keras' for a weights file")
     if backend in ("auto", "lite") and shipped:
         from emozoo.inference.lite import LiteRunner, lite_path
+        from emozoo.inference.lite_parts import LitePartsRunner, is_parts_build
 
+        if is_parts_build(model):
+            return LitePartsRunner(model)
         if lite_path(model) is not None:
             return LiteRunner(model)
         if backend == "lite":

@@ -104,9 +104,13 @@ class WhisperLogMel(layers.Layer):
         real = ops.matmul(frames, self._cos)
         imag = ops.matmul(frames, self._sin)
         mel = ops.matmul(real * real + imag * imag, self._mel)
-        log_mel = ops.log(ops.maximum(mel, 1e-10)) / np.log(10.0).astype("float32")
+        log_mel = self.log10(mel)
         floor = ops.max(log_mel, axis=(1, 2), keepdims=True) - 8.0
         return (ops.maximum(log_mel, floor) + 4.0) / 4.0
+
+    def log10(self, mel):
+        """``log10(max(mel, 1e-10))``."""
+        return ops.log(ops.maximum(mel, 1e-10)) / np.log(10.0).astype("float32")
 
     def compute_output_shape(self, input_shape):
         frames = None if input_shape[1] is None else input_shape[1] // self.hop_length

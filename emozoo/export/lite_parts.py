@@ -1,0 +1,192 @@
+"""A model's LiteRT build in parts: one file per modality encoder, one for the head.
+
+Why parts: a fused model's encoders are registered models of their own
+(``vgg_minilm_whisper_fusion`` takes ``face_vgg``, ``text_minilm`` and ``audio_whisper``
+frozen), so one embedding file per encoder serves every model built on it; an absent
+modality costs nothing at inference (its file is not even opened); and each encoder
+gets the weight format its parity allows (MiniLM keeps 99%+ agreement with int8
+dynamic-range weights, Whisper's layer statistics need float16 weights).
+
+A part is a batch-1 SavedModel converted to builtin LiteRT operators, as
+:mod:`emozoo.export.tflite` does for whole models. Encoder parts take the modality's
+preprocessed input (named as the modality) and give ``embedding``; the head part takes
+each modality's embedding (named as the modality) and, for a fused model, its
+``<modality>_present`` flag, and gives ``probabilities``.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from emozoo.export.flatbuffer import non_builtin_operators
+from emozoo.export.launcher import ConverterError
+from emozoo.export.runtime import OUTPUT_NAME
+
+#: The output name of an encoder part.
+EMBEDDING_OUTPUT = "embedding"
+
+
+@dataclass
+class LiteParts:
+    """A Keras model cut for a parts build.
+
+    Attributes:
+        encoders: ``{modality: keras.Model}``, preprocessed input to embedding.
+        head: embeddings (and presence flags, for a fused model) to probabilities.
+        sources: ``{modality: registered model}`` whose embedding each encoder computes
+            with the same weights (the encoder file can be shared with that model).
+    """
+
+    encoders: dict[str, Any]
+    head: Any
+    sources: dict[str, str]
+
+
+def _same_weights(a, b) -> bool:
+    wa, wb = a.get_weights(), b.get_weights()
+    return len(wa) == len(wb) and all(
+        x.shape == y.shape and np.array_equal(x, y) for x, y in zip(wa, wb, strict=True)
+    )
+
+
+def unimodal_parts(model, modality: str):
+    """``(encoder, head)`` of a one-modality model with an ``embedding`` layer: the
+    encoder ends at it, the head is the layers after it (dropout, classifier) over a
+    new input named ``modality``."""
+    import keras
+
+    embedding = model.get_layer("embedding")
+    encoder = keras.Model(model.inputs, embedding.output, name=f"{modality}_encoder")
+    after = model.layers[model.layers.index(embedding) + 1 :]
+    inputs = keras.Input(tuple(embedding.output.shape[1:]), name=modality)
+    x = inputs
+    for layer in after:
+        x = layer(x)
+    return encoder, keras.Model({modality: inputs}, x, name=f"{model.name}_head")
+
+
+def split_for_lite(name: str, model=None) -> LiteParts:
+    """Cut registered model ``name`` (its shipped weights, or ``model``) into parts.
+
+    A fused model is cut at its ``<modality>_encoder`` sub-models; each encoder whose
+    weights equal a registered one-modality model's (the ``encoders`` its recipe names)
+    is marked as that model's, so the build reuses that model's encoder file.
+    """
+    from emozoo.models.fusion.compose import split_fused
+    from emozoo.registry import get_entry, load
+    from emozoo.registry.loading import builder_kwargs
+
+    entry = get_entry(name)
+    model = model if model is not None else load(name)
+    modalities = tuple(entry.modalities)
+    if len(modalities) == 1:
+        encoder, head = unimodal_parts(model, modalities[0])
+        return LiteParts({modalities[0]: encoder}, head, {modalities[0]: name})
+    cut = split_fused(model, entry.architecture, builder_kwargs(entry), entry.labels)
+    if cut is None:
+        raise ValueError(f"{name} has no <modality>_encoder sub-models to cut at")
+    encoders, head = cut
+    named = dict((entry.recipe or {}).get("encoders") or {})
+    sources = {}
+    for modality, encoder in encoders.items():
+        source = named.get(modality)
+        if source and tuple(get_entry(source).modalities) == (modality,):
+            own, _ = unimodal_parts(load(source), modality)
+            if _same_weights(own, encoder):
+                sources[modality] = source
+                continue
+        sources[modality] = name
+    return LiteParts(dict(encoders), head, sources)
+
+
+def convert_part(model, path: Path, quantize: str | None, output_name: str) -> Path:
+    """Write ``model`` as a batch-1 LiteRT file of builtin operators at ``path``.
+
+    ``quantize``: ``None`` (float32), ``"float16"`` or ``"dynamic"`` weights.
+    """
+    from emozoo.export import common
+    from emozoo.export.savedmodel import write_archive
+    from emozoo.export.source import export_copy
+    from emozoo.export.tflite import convert_saved_model
+
+    if quantize not in (None, "float16", "dynamic"):
+        raise ValueError(f"a part is float32, float16 or dynamic, not {quantize!r}")
+    copy = export_copy(model, lite=True, quantize=quantize)
+    path = Path(path)
+    with tempfile.TemporaryDirectory(prefix=".emozoo-export-", dir=path.parent) as tmp:
+        tmp = Path(tmp)
+        write_archive(copy, tmp / "saved_model", batch_size=1, output_name=output_name)
+        flat = convert_saved_model(
+            tmp / "saved_model",
+            tmp / "part.tflite",
+            quantize,
+            what=f"The LiteRT conversion of {model.name} (quantize={quantize})",
+        )
+        foreign = non_builtin_operators(flat)
+        if foreign:
+            raise ConverterError(f"{model.name}: non-builtin operators {foreign}")
+        staged = tmp / path.name
+        staged.write_bytes(flat)
+        common.replace_path(staged, path)
+    return path
+
+
+class PartsInterpreter:
+    """Run a parts build row by row on the LiteRT interpreter (build-time checks; the
+    inference layer has its own runner over the card)."""
+
+    def __init__(self, encoder_files: dict[str, Path], head_file: Path, multimodal: bool):
+        from emozoo.export.runtime import interpreter_class
+
+        interpreter, self.runtime = interpreter_class()
+
+        def runner(path):
+            it = interpreter(model_path=str(path))
+            it.allocate_tensors()
+            return it.get_signature_runner("serving_default")
+
+        self.encoders = {m: runner(p) for m, p in encoder_files.items()}
+        self.head = runner(head_file)
+        self.multimodal = multimodal
+
+    def embed(self, modality: str, inputs: np.ndarray) -> np.ndarray:
+        """Embeddings of a batch of preprocessed inputs, one row at a time."""
+        run = self.encoders[modality]
+        dtype = np.dtype(run.get_input_details()[modality]["dtype"])
+        rows = [run(**{modality: np.asarray(x[None], dtype)})[EMBEDDING_OUTPUT][0] for x in inputs]
+        return np.stack(rows)
+
+    def predict(self, inputs: dict[str, np.ndarray], present: tuple[str, ...]) -> np.ndarray:
+        """Probabilities of the rows of ``inputs`` with only ``present`` modalities used
+        (the others get zero embeddings and a presence flag of 0)."""
+        n = len(next(iter(inputs.values())))
+        embeddings = {m: self.embed(m, inputs[m]) for m in present}
+        details = self.head.get_input_details()
+        out = []
+        for i in range(n):
+            feed = {}
+            for key, detail in details.items():
+                if key.endswith("_present"):
+                    value = np.full((1, 1), float(key[: -len("_present")] in present))
+                elif key in embeddings:
+                    value = embeddings[key][i : i + 1]
+                else:
+                    value = np.zeros(detail["shape"])
+                feed[key] = np.asarray(value, np.dtype(detail["dtype"]))
+            out.append(self.head(**feed)[OUTPUT_NAME][0])
+        return np.stack(out)
+
+
+__all__ = [
+    "EMBEDDING_OUTPUT",
+    "LiteParts",
+    "PartsInterpreter",
+    "convert_part",
+    "split_for_lite",
+    "unimodal_parts",
+]

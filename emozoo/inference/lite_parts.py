@@ -1,0 +1,154 @@
+"""Run a model's LiteRT parts build: one file per modality encoder, one for the head.
+
+``tools/build_lite.py NAME --parts`` writes such a build (:mod:`emozoo.export.lite_parts`)
+and records it in the card (``"lite": {"format": "parts", ...}``). A fused model whose
+encoders are registered models of their own shares their encoder files. At inference:
+
+- an encoder file is opened (and sha256-checked) the first time its modality is given,
+  so ``--text`` alone never reads the Whisper or VGG files;
+- encoders run once per input and the head once per row, as the Keras runner's split
+  does (:class:`~emozoo.inference.engine.ModelRunner`): the planner reuses embeddings.
+
+No TensorFlow or Keras is imported. Interpreters are not thread-safe: each thread gets
+its own.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from emozoo.inference.features import present_features
+from emozoo.registry import get_entry, load_preprocessor
+from emozoo.registry.weights import WeightsError, sha256_file
+
+#: Signature and output names of the parts (``emozoo.export.lite_parts``).
+SIGNATURE, EMBEDDING, PROBABILITIES = "serving_default", "embedding", "probabilities"
+
+
+def is_parts_build(name: str) -> bool:
+    """Whether registered model ``name``'s card lists a LiteRT parts build."""
+    lite = get_entry(name).lite
+    return bool(lite) and lite.get("format") == "parts"
+
+
+def _checked_path(name: str, part: Mapping[str, Any]) -> Path:
+    """The file of ``part``, after checking it was built from the weights its model
+    ships now and that its bytes are the recorded ones."""
+    from emozoo.paths import WEIGHTS_DIR
+
+    owner = get_entry(part["model"])
+    if owner.weights is None or owner.weights.sha256 != part["weights_sha256"]:
+        raise WeightsError(
+            f"{name}: its LiteRT part {part['file']} was built from other {part['model']} "
+            "weights; rebuild it with tools/build_lite.py --parts (or use backend='keras')"
+        )
+    path = WEIGHTS_DIR / part["file"]
+    if not path.is_file():
+        raise WeightsError(f"{name}: LiteRT file {path} is missing (reinstall emozoo)")
+    if sha256_file(path) != part["sha256"]:
+        raise WeightsError(f"{name}: LiteRT file {path} does not match its sha256")
+    return path
+
+
+class LitePartsRunner:
+    """A :class:`~emozoo.inference.runner.Runner` over a LiteRT parts build.
+
+    Args:
+        name: a registered model whose card lists a parts build.
+        num_threads: interpreter threads (``None``: LiteRT's default).
+    """
+
+    split = True
+    #: Row by row either way: LiteRT files are built for batch 1.
+    prefers_batching = False
+
+    def __init__(self, name: str, num_threads: int | None = None):
+        entry = get_entry(name)
+        lite = entry.lite or {}
+        if lite.get("format") != "parts":
+            raise ValueError(f"{name!r} has no LiteRT parts build")
+        if entry.weights is None or lite.get("weights_sha256") != entry.weights.sha256:
+            raise WeightsError(
+                f"{name}: its LiteRT build was made from other weights; rebuild it with "
+                "tools/build_lite.py --parts (or use backend='keras')"
+            )
+        self.name = name
+        self.labels = tuple(entry.labels)
+        self.modalities = tuple(entry.modalities)
+        self.multimodal = len(self.modalities) > 1
+        self.preprocessor = load_preprocessor(name)
+        self.num_threads = num_threads
+        self._parts = {m: dict(lite["parts"][m]) for m in self.modalities}
+        self._paths: dict[str, Path] = {}
+        self._paths_lock = threading.Lock()
+        self._per_thread = threading.local()
+        self._paths["head"] = _checked_path(name, lite["head"])
+        self._signature("head")  # a broken head file fails here, not at the first call
+
+    def _path(self, part: str) -> Path:
+        if part not in self._paths:
+            with self._paths_lock:
+                if part not in self._paths:
+                    self._paths[part] = _checked_path(self.name, self._parts[part])
+        return self._paths[part]
+
+    def _signature(self, part: str):
+        """``(runner, input dtypes, input shapes)`` of ``part`` (a modality or
+        ``"head"``) for this thread."""
+        cache = self._per_thread.__dict__
+        if part not in cache:
+            from ai_edge_litert.interpreter import Interpreter
+
+            interpreter = Interpreter(
+                model_path=str(self._path(part)), num_threads=self.num_threads
+            )
+            interpreter.allocate_tensors()
+            runner = interpreter.get_signature_runner(SIGNATURE)
+            details = runner.get_input_details()
+            cache[part] = (
+                runner,
+                {k: np.dtype(d["dtype"]) for k, d in details.items()},
+                {k: tuple(d["shape"]) for k, d in details.items()},
+            )
+        return cache[part]
+
+    def encode(self, modality: str, inputs: np.ndarray) -> np.ndarray:
+        """Embeddings ``(n, dim)`` of preprocessed ``inputs`` of one modality."""
+        if modality not in self.modalities:
+            raise ValueError(f"{self.name} takes {', '.join(self.modalities)}, not {modality}")
+        inputs = np.asarray(inputs)
+        runner, dtypes, shapes = self._signature(modality)
+        if len(inputs) == 0:
+            head_shape = self._signature("head")[2][modality]
+            return np.zeros((0, *head_shape[1:]), np.float32)
+        dtype = dtypes[modality]
+        rows = [runner(**{modality: np.asarray(row[None], dtype)})[EMBEDDING][0] for row in inputs]
+        return np.stack(rows).astype(np.float32)
+
+    def classify(self, features: Mapping[str, np.ndarray]) -> np.ndarray:
+        """Class probabilities ``(n, labels)`` from the present modalities' embeddings;
+        absent ones get zeros and a presence flag of 0."""
+        present, n = present_features(features, self.modalities, self.name)
+        runner, dtypes, shapes = self._signature("head")
+        out = np.zeros((n, len(self.labels)), np.float32)
+        for i in range(n):
+            feed = {}
+            for m in self.modalities:
+                if m in present:
+                    feed[m] = present[m][i : i + 1]
+                else:
+                    feed[m] = np.zeros(shapes[m], dtypes[m])
+                if self.multimodal:
+                    feed[f"{m}_present"] = np.full((1, 1), float(m in present))
+            out[i] = runner(**{k: np.asarray(v, dtypes[k]) for k, v in feed.items()})[
+                PROBABILITIES
+            ][0]
+        return out
+
+
+__all__ = ["LitePartsRunner", "is_parts_build"]
