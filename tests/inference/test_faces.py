@@ -6,8 +6,8 @@ import cv2
 import numpy as np
 import pytest
 
-from emozoo.inference.faces import FaceDetector, iou
-from emozoo.inference.video import IoUTracker
+from emozoo.inference.faces import FaceDetector, iou, to_gray
+from emozoo.inference.tracking import IoUTracker
 
 
 @pytest.fixture(scope="module")
@@ -58,6 +58,23 @@ def test_bad_images_are_clear_errors(detector):
         detector.detect(np.zeros((64, 64, 5), np.uint8))
     with pytest.raises(ValueError, match="min_face_fraction"):
         FaceDetector(min_face_fraction=0)
+
+
+def test_one_grayscale_conversion_for_photos_and_frames(astronaut_rgb):
+    bgr = cv2.cvtColor(astronaut_rgb, cv2.COLOR_RGB2BGR)
+    gray = to_gray(astronaut_rgb)
+    np.testing.assert_array_equal(gray, cv2.cvtColor(astronaut_rgb, cv2.COLOR_RGB2GRAY))
+    np.testing.assert_array_equal(to_gray(bgr, order="bgr"), gray)
+    rgba = np.dstack([astronaut_rgb, np.full(astronaut_rgb.shape[:2], 255, np.uint8)])
+    np.testing.assert_array_equal(to_gray(rgba), gray)
+    assert to_gray(gray) is gray
+    np.testing.assert_array_equal(FaceDetector.gray(astronaut_rgb), gray)
+    with pytest.raises(ValueError, match="order"):
+        to_gray(bgr, order="hsv")
+    with pytest.raises(ValueError, match="uint8"):
+        to_gray(gray.astype(np.float32))
+    with pytest.raises(ValueError, match="shape"):
+        to_gray(np.zeros((4, 4, 2), np.uint8))
 
 
 def test_iou():

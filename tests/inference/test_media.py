@@ -9,6 +9,7 @@ import pytest
 
 from emozoo.inference.media import (
     MediaError,
+    audio_window,
     audio_windows,
     clean_text,
     level_dbfs,
@@ -17,6 +18,7 @@ from emozoo.inference.media import (
 )
 from emozoo.inference.results import Prediction, format_table
 from emozoo.inference.saliency import occlusion_saliency, occlusion_variants
+from emozoo.preprocessing.audio import AudioPreprocessor, cut_window, fit_length, window_starts
 
 
 def test_load_image_from_path_and_arrays(astronaut, media):
@@ -64,6 +66,36 @@ def test_bad_audio_is_a_clear_error(media, tmp_path):
         load_audio((np.zeros(100, np.float32), 16000))
     with pytest.raises(MediaError, match="NaN"):
         load_audio((np.full(16000, np.nan, np.float32), 16000))
+
+
+def test_windows_are_cut_in_one_place():
+    waveform = np.arange(1, 251, dtype=np.float32)
+    np.testing.assert_array_equal(cut_window(waveform, 240, 20)[:10], waveform[240:])
+    assert cut_window(waveform, 240, 20)[10:].tolist() == [0.0] * 10  # padded at the end
+    cut = cut_window(waveform, 0, 5)
+    cut[:] = 0
+    assert waveform[0] == 1  # a copy: a stream's buffer may be written over later
+    with pytest.raises(ValueError, match="negative"):
+        cut_window(waveform, -1, 5)
+    # The window grid: every hop, plus a last partial window holding a third or more.
+    assert window_starts(250, 100) == [0, 100, 200] and window_starts(220, 100) == [0, 100]
+    assert window_starts(340, 100, hop=50) == [0, 50, 100, 150, 200, 300]
+    assert window_starts(30, 100) == [0]
+    # The model's clip, a recording's windows and a video step's window: the same cut.
+    np.testing.assert_array_equal(fit_length(waveform, 300), cut_window(waveform, 0, 300))
+    pre = AudioPreprocessor(sample_rate=100, duration_s=3.0)
+    np.testing.assert_array_equal(pre(waveform / 250)[0], cut_window(waveform / 250, 0, 300))
+    windows, starts = audio_windows(waveform / 250, window=100)
+    for window, start in zip(windows, starts, strict=True):
+        np.testing.assert_array_equal(window, cut_window(waveform / 250, start, 100))
+    centred = audio_window(waveform / 250, centre_s=1.0, rate=100, window=100)
+    np.testing.assert_array_equal(centred, cut_window(waveform / 250, 50, 100))
+    # Kept inside the waveform at its ends; silence and scraps are not windows.
+    np.testing.assert_array_equal(
+        audio_window(waveform / 250, 2.45, 100, 100), cut_window(waveform / 250, 150, 100)
+    )
+    assert audio_window(np.zeros(250, np.float32), 1.0, 100, 100) is None
+    assert audio_window(np.ones(8, np.float32), 0.0, 100, 100) is None  # under 0.1 s
 
 
 def test_windows_skip_silence_and_keep_a_long_tail():

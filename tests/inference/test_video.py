@@ -69,3 +69,13 @@ def test_without_imageio_ffmpeg_the_audio_is_skipped_with_a_notice(rec, videos, 
     with pytest.warns(UserWarning, match="audio track skipped"):
         analysis = rec.analyze_video(videos["silent"], every=1.0, progress=False)
     assert {r["modalities"] for r in analysis.rows} == {"face"}
+
+
+def test_the_names_video_held_before_its_split_still_import():
+    from emozoo.inference import media, results, tracking, video, video_io
+
+    assert video.IoUTracker is tracking.IoUTracker
+    assert video.VideoAnalysis is results.VideoAnalysis
+    assert video.extract_audio is video_io.extract_audio
+    assert video.ffmpeg_audio_command is video_io.ffmpeg_audio_command
+    assert video.audio_window is media.audio_window

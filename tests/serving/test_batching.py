@@ -112,3 +112,14 @@ def test_batching_is_used_only_where_it_pays(rec):
 
     assert default_max_batch(rec) == 1  # LiteRT runs the network row by row
     assert default_max_batch(GatedRecognizer()) == BATCH_WHERE_IT_PAYS
+
+
+def test_the_runner_says_whether_batching_pays():
+    """The batcher asks the runner (the Runner protocol), whatever its class."""
+    from types import SimpleNamespace
+
+    from emozoo.serving.batching import BATCH_WHERE_IT_PAYS, default_max_batch
+
+    for prefers, expected in ((True, BATCH_WHERE_IT_PAYS), (False, 1)):
+        recognizer = SimpleNamespace(runner=SimpleNamespace(prefers_batching=prefers))
+        assert default_max_batch(recognizer) == expected

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from emozoo.cli import main
+from emozoo.inference.faces import to_gray
 from emozoo.streaming import (
     FaceTracker,
     LiveAnalyzer,
@@ -39,7 +40,7 @@ def test_faces_are_tracked_between_detections(rec, stream):
     boxes = []
     with VideoSource(path=stream) as source:
         for frame in source:
-            gray = cv2.cvtColor(frame.bgr, cv2.COLOR_BGR2GRAY)
+            gray = to_gray(frame.bgr, order="bgr")
             faces = tracker.update(frame.bgr, gray)
             assert [f.track for f in faces] == [0]  # one face, one id throughout
             boxes.append(faces[0].box)
