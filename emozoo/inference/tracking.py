@@ -37,19 +37,19 @@ class IoUTracker:
             ),
             reverse=True,
         )
-        ids: list[int | None] = [None] * len(boxes)
-        taken = set()
+        matched: dict[int, int] = {}  # box index -> track
         for overlap, track, i in pairs:
             if overlap < self.iou_threshold:
                 break
-            if ids[i] is None and track not in taken:
-                ids[i] = track
-                taken.add(track)
+            if i not in matched and track not in matched.values():
+                matched[i] = track
+        ids = []
         for i, box in enumerate(boxes):
-            if ids[i] is None:
-                ids[i] = self._next
+            if i not in matched:
+                matched[i] = self._next
                 self._next += 1
-            self._tracks[ids[i]] = (tuple(box), 0)
+            ids.append(matched[i])
+            self._tracks[matched[i]] = (tuple(box), 0)
         for track, (last, missed) in list(self._tracks.items()):
             if track not in ids:
                 if missed + 1 > self.max_missed:

@@ -146,51 +146,57 @@ def analyze_video(
     return analysis
 
 
+@dataclass
+class _Wanted:
+    """One row of the analysis before the network ran: a step's face (or the step
+    without one), the bank positions it uses, and its head row (``None``: nothing)."""
+
+    time: float
+    track: int | None
+    face: Face | None
+    positions: dict[str, int]
+    head_row: int | None
+
+
 def _run_chunk(runner: Runner, chunk: list[_Step]) -> list[dict]:
     """Rows for a chunk of steps: faces and audio windows encoded in batches, then one
     head row per face (with the step's audio window) or per step without a face."""
     face, audio = VIDEO_MODALITIES
-    crops = [f.crop for step in chunk for f in step.faces]
+    crops = [found.crop for step in chunk for found in step.faces]
     windows = [step.window for step in chunk if step.window is not None]
-    banks = {}
+    banks: dict[str, np.ndarray] = {}
     if crops:
-        banks[face] = runner.encode(face, runner.preprocessor.face(crops))
+        banks[face] = runner.encode(face, runner.preprocessor.for_modality(face)(crops))
     if windows:
         banks[audio] = runner.encode(audio, np.stack(windows))
     plan = HeadPlan()
-    wanted = []  # (time, track, face, {modality: bank position}, head row or None)
-    f = a = 0
+    wanted: list[_Wanted] = []
+    face_at = audio_at = 0  # the next free position in each bank
     for step in chunk:
-        audio_at = None
-        if step.window is not None:
-            audio_at, a = a, a + 1
-        targets = [
-            (track, found, f + k)
-            for k, (track, found) in enumerate(zip(step.tracks, step.faces, strict=True))
-        ]
-        f += len(step.faces)
-        for track, found, face_at in targets or [(None, None, None)]:
-            row = {
-                m: at
-                for m, at in zip(VIDEO_MODALITIES, (face_at, audio_at), strict=True)
-                if at is not None
-            }
-            wanted.append((step.time, track, found, row, plan.add(row) if row else None))
-    probabilities = plan.run(runner, banks) if len(plan) else None
+        heard = {audio: audio_at} if step.window is not None else {}
+        audio_at += len(heard)
+        for k, (track, found) in enumerate(zip(step.tracks, step.faces, strict=True)):
+            positions = {face: face_at + k, **heard}
+            wanted.append(_Wanted(step.time, track, found, positions, plan.add(positions)))
+        face_at += len(step.faces)
+        if not step.faces:
+            at = plan.add(heard) if heard else None
+            wanted.append(_Wanted(step.time, None, None, heard, at))
+    probabilities = plan.run(runner, banks) if len(plan) else np.zeros((0, len(runner.labels)))
     rows = []
-    for time, track, found, used, at in wanted:
-        row = {
-            "time": round(float(time), 3),
-            "track": track,
-            "box": None if found is None else [int(v) for v in found.box],
+    for want in wanted:
+        row: dict = {
+            "time": round(float(want.time), 3),
+            "track": want.track,
+            "box": None if want.face is None else [int(v) for v in want.face.box],
             "top": None,
             "confidence": None,
-            "modalities": "+".join(used),
+            "modalities": "+".join(want.positions),
         }
         for label in runner.labels:
             row[label] = None
-        if at is not None:
-            p = probabilities[at]
+        if want.head_row is not None:
+            p = probabilities[want.head_row]
             best = int(np.argmax(p))
             row["top"] = runner.labels[best]
             row["confidence"] = round(float(p[best]), 4)
