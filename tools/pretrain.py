@@ -1,7 +1,8 @@
-"""Train a registered model from its card's recipe and ship the result (see
+"""Train a registered model from its recipe and ship the result: ``emozoo pretrain`` (see
 :mod:`emozoo.training.pretrain`).
 
     python tools/pretrain.py face_cnn [--epochs N] [--log-dir runs/face_cnn]
+    python tools/pretrain.py zoo_configs/face_cnn.yaml ...   (the same)
 """
 
 import os

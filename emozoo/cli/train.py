@@ -1,9 +1,12 @@
-"""``emozoo train``: fine-tune a registered model on a manifest and register the result.
+"""``emozoo train``: fine-tune a registered model on a manifest and register the result;
+``emozoo pretrain``: train a built-in model from its recipe.
 
 emozoo train --model NAME --manifest CSV --labels a,b,c [--val-manifest CSV] [--epochs N]
              [--freeze encoders|encoders_but_top|none|lora] [--strategy ...] [--name NEW]
 emozoo train --model SMALL --teacher BIG [--teacher BIG2] [--manifest CSV] [--unlabelled DIR]
              [--temperature T] [--alpha A] [--copies K]      (knowledge distillation)
+emozoo pretrain zoo_configs/NAME.yaml | NAME [--epochs N] [--out-dir DIR] [--repack]
+                                      (a built-in model from its training recipe)
 """
 
 from __future__ import annotations
@@ -229,24 +232,52 @@ def _cmd_train(args) -> int:
 
 
 def run_pretrain(args) -> int:
-    from emozoo.training.pretrain import pretrain_all  # lazy: TensorFlow start-up
+    """Train (or ``--repack``) each recipe or model of ``args.names`` in turn."""
+    from emozoo.training.pretrain import pretrain, repack  # lazy: TensorFlow start-up
+    from emozoo.training.recipe import load_recipe
 
-    return pretrain_all(args)
+    overrides = {
+        key: value
+        for key, value in (
+            ("epochs", args.epochs),
+            ("lora_rank", args.lora_rank),
+            ("learning_rate", args.learning_rate),
+        )
+        if value is not None
+    }
+    for target in args.names:
+        recipe = load_recipe(target)
+        if args.repack:
+            repack(recipe.model)
+            continue
+        pretrain(
+            recipe.replace(**overrides),
+            seed=args.seed,
+            log_dir=args.log_dir,
+            out_dir=args.out_dir,
+            verbose=args.verbose,
+        )
+    return 0
 
 
 def register(commands) -> None:
     """Add ``train`` and ``pretrain`` to the ``emozoo`` sub-command parser."""
     parser = commands.add_parser(
         "pretrain",
-        help="train a built-in model from its card's recipe and ship the weights",
+        help="train a built-in model from its recipe (zoo_configs/NAME.yaml) and ship the weights",
         description=(
-            "Train a built-in model from its card's recipe (data, epochs, optimiser), keep "
-            "the best validation epoch, evaluate it once on the recipe's test sets and "
-            "write its weights card (tools/pretrain.py is the same command)."
+            "Train a built-in model from its training recipe, zoo_configs/NAME.yaml (data, "
+            "epochs, optimiser, method), keep the best validation epoch, evaluate it once on "
+            "the recipe's test sets and write its weights card (tools/pretrain.py is the "
+            "same command)."
         ),
     )
     parser.add_argument(
-        "names", nargs="+", help="registered model name(s), trained one after the other"
+        "names",
+        nargs="+",
+        metavar="RECIPE",
+        help="recipe file(s) (zoo_configs/NAME.yaml) or registered model name(s), trained "
+        "one after the other",
     )
     parser.add_argument("--epochs", type=int, default=None, help="override the recipe's epochs")
     parser.add_argument(

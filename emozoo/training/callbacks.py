@@ -168,11 +168,20 @@ def _figure_to_png(report) -> bytes:
 class ConfusionMatrixLogger(keras.callbacks.Callback):
     """After each epoch, predict ``dataset``: a confusion-matrix image goes to TensorBoard
     (``<log_dir>/validation``), macro-F1 and UAR into the epoch logs (``val_macro_f1``,
-    ``val_uar``; the TensorBoard callback, placed after this one, logs them)."""
+    ``val_uar``; the TensorBoard callback, placed after this one, logs them). ``model``
+    predicts instead of the model being fitted (e.g. the classifier inside a training
+    wrapper with more outputs)."""
 
-    def __init__(self, dataset, labels: Sequence[str], log_dir: str | Path | None):
+    def __init__(
+        self,
+        dataset,
+        labels: Sequence[str],
+        log_dir: str | Path | None,
+        model: keras.Model | None = None,
+    ):
         super().__init__()
         self.dataset = dataset
+        self._predicting = model
         self.labels = tuple(labels)
         self.log_dir = Path(log_dir) if log_dir is not None else None
         self._writer = None
@@ -182,15 +191,14 @@ class ConfusionMatrixLogger(keras.callbacks.Callback):
         # Under a tf.distribute strategy, predict_on_batch would run the whole batch on
         # every replica and concatenate the copies; a plain call in cross-replica
         # context reads the (identical) replicated weights once.
+        model = self._predicting or self.model
         if keras.backend.backend() != "tensorflow":
-            model = self.model
             return lambda inputs: model.predict_on_batch(
                 keras.tree.map_structure(np.asarray, inputs)
             )
         if self._predict is None:
             import tensorflow as tf
 
-            model = self.model
             self._predict = tf.function(
                 lambda inputs: model(inputs, training=False), reduce_retracing=True
             )
@@ -203,6 +211,8 @@ class ConfusionMatrixLogger(keras.callbacks.Callback):
         predict = self._predict_function()
         for inputs, target in self.dataset:
             predictions.append(np.asarray(predict(inputs)))
+            if isinstance(target, dict):  # a training wrapper's targets
+                target = target["predictions"]
             target = np.asarray(target)
             truth.append(target.argmax(-1) if target.ndim == 2 else target)
         if not truth:

@@ -38,6 +38,7 @@ from emozoo.preprocessing.audio import AudioPreprocessor, fit_length, read_audio
 from emozoo.preprocessing.face import FacePreprocessor
 from emozoo.preprocessing.text import TextPreprocessor
 from emozoo.training.cache_keys import digest
+from emozoo.training.recipe import Recipe
 
 #: Probabilities are clipped here before the logarithm (a float32 softmax can give 0).
 EPSILON = 1e-7
@@ -488,37 +489,42 @@ def _modality_preprocessor(pre, modality: str):
 
 def distill_recipe(
     model: keras.Model,
-    recipe: dict,
+    recipe: Recipe,
     preprocessor,
     val_ds,
     *,
     seed: int,
     cache_dir: str | Path,
-    fit_options: dict,
+    fit_options: dict[str, Any],
 ) -> keras.callbacks.History:
-    """A card recipe's ``"distill"`` block: the student ``model`` on its teacher's soft
-    labels over the recipe's ``train`` sources (and ``"unlabelled"`` folders)::
+    """A recipe's ``distill`` block: the student ``model`` on its teacher's soft labels
+    over the recipe's ``train`` sources (and ``unlabelled`` folders)::
 
-        "distill": {"teacher": "audio_whisper", "temperature": 4, "alpha": 0.7,
-                    "copies": 4, "unlabelled": ["~/clips"]}
+        distill: {teacher: audio_whisper, temperature: 4, alpha: 0.7, copies: 4,
+                  unlabelled: [~/clips]}
+
+    ``fit_options``: flat :func:`~emozoo.training.fit` options (the recipe's schedule,
+    ``log_dir``, ``verbose``); the hard labels' loss has no label smoothing.
     """
     from emozoo.data.recipes import records_for
 
-    block = dict(recipe["distill"])
-    data = DistillationData.from_records(records_for(recipe["train"]))
-    for folder in block.get("unlabelled", []):
+    block = recipe.distill
+    if block is None:
+        raise ValueError(f"{recipe.model}'s recipe has no distill block")
+    data = DistillationData.from_records(records_for(recipe.train))
+    for folder in block.unlabelled:
         data = data + DistillationData.from_folder(folder, data.modality)
     options = {k: v for k, v in fit_options.items() if k != "label_smoothing"}
     return distill(
         model,
         data,
-        block["teacher"],
+        block.teacher,
         val_ds,
         student_preprocessor=preprocessor,
-        temperature=float(block.get("temperature", 4.0)),
-        alpha=float(block.get("alpha", 0.7)),
-        copies=int(block.get("copies", 2)),
-        batch_size=int(recipe.get("batch_size", 64)),
+        temperature=float(block.temperature),
+        alpha=float(block.alpha),
+        copies=int(block.copies),
+        batch_size=int(recipe.batch_size),
         cache_dir=cache_dir,
         seed=seed,
         **options,

@@ -18,8 +18,9 @@ the cached batches.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import keras
 import numpy as np
@@ -29,6 +30,7 @@ from emozoo.data import Records
 from emozoo.data.pipeline import tokens_shortest_first
 from emozoo.data.recipes import records_for
 from emozoo.training.cache_keys import digest
+from emozoo.training.config import FitConfig, prepared_model_config
 from emozoo.training.frozen_features import call_layers_after
 
 POOLING_LAYER = "mean_pool"
@@ -140,7 +142,7 @@ def train_top_blocks(
     cache_dir: str | Path,
     cache_key: str,
     seed: int,
-    fit_options: dict,
+    fit_options: FitConfig | Mapping[str, Any],
 ) -> keras.callbacks.History:
     """Freeze ``model``'s embeddings and first ``frozen_blocks`` blocks, train the rest.
 
@@ -149,8 +151,15 @@ def train_top_blocks(
 
     ``train_specs``/``val_specs`` are a recipe's ``[dataset, split, {kwargs}?]`` lists;
     a source listed twice is cached once and trained on twice per epoch.
+
+    ``fit_options``: the :class:`~emozoo.training.config.FitConfig` of the top's
+    training, or flat options for one (a prepared model, trained in place); it resumes
+    an interrupted run in its ``log_dir`` and also keeps the best epoch's weights in
+    ``<log_dir>/best.weights.h5``.
     """
-    from emozoo.training.loop import train
+    from emozoo.training.finetune import fit
+
+    config = prepared_model_config(fit_options)
 
     backbone = _split_backbone(model)
     lower = backbone.lower_blocks(frozen_blocks)
@@ -184,11 +193,12 @@ def train_top_blocks(
         f"{model.name}: training the top {backbone.num_layers - frozen_blocks} blocks and the "
         f"classifier ({trainable:,} parameters) on {len(train_batches)} cached batches"
     )
-    return train(
+    config = config.replace(resume=True)
+    if config.run.log_dir is not None:
+        config = config.replace(checkpoint=Path(config.run.log_dir) / "best.weights.h5")
+    return fit(
         top,
         cached_dataset(train_batches, backbone.hidden_dim, shuffle=True, seed=seed),
         cached_dataset(val_batches, backbone.hidden_dim, shuffle=False),
-        checkpoint_path=Path(fit_options["log_dir"]) / "best.weights.h5",
-        resume=True,
-        **fit_options,
+        config=config,
     )

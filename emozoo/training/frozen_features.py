@@ -16,8 +16,9 @@ time shift.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import keras
 import numpy as np
@@ -25,6 +26,7 @@ import tensorflow as tf
 
 from emozoo.data import Records
 from emozoo.preprocessing.audio import AudioPreprocessor, fit_length, read_audio, resample
+from emozoo.training.config import FitConfig, prepared_model_config
 
 
 def feature_model(model: keras.Model, layer: str) -> keras.Model:
@@ -182,11 +184,18 @@ def train_head_on_features(
     batch_size: int,
     cache_dir: str | Path,
     seed: int,
-    fit_options: dict,
+    fit_options: FitConfig | Mapping[str, Any],
     cache_key: str,
 ) -> keras.callbacks.History:
-    """Freeze everything up to ``layer``, cache its outputs, train the rest of ``model``."""
-    from emozoo.training.loop import train
+    """Freeze everything up to ``layer``, cache its outputs, train the rest of ``model``.
+
+    ``fit_options``: the :class:`~emozoo.training.config.FitConfig` of the head's
+    training, or flat options for one (a prepared model: the head trains in place);
+    the best epoch's weights also go to ``<log_dir>/head.weights.h5``.
+    """
+    from emozoo.training.finetune import fit
+
+    config = prepared_model_config(fit_options)
 
     features = feature_model(model, layer)
     cache_dir = Path(cache_dir)
@@ -206,10 +215,6 @@ def train_head_on_features(
     train_ds = feature_dataset(train_x, train_records.labels, batch_size, shuffle=True, seed=seed)
     val_ds = feature_dataset(val_x, val_records.labels, 256, shuffle=False)
     print(f"{model.name}: training {head.count_params():,} head parameters on cached {layer}")
-    return train(
-        head,
-        train_ds,
-        val_ds,
-        checkpoint_path=Path(fit_options["log_dir"]) / "head.weights.h5",
-        **fit_options,
-    )
+    if config.run.log_dir is not None:
+        config = config.replace(checkpoint=Path(config.run.log_dir) / "head.weights.h5")
+    return fit(head, train_ds, val_ds, config=config)

@@ -253,22 +253,22 @@ def _train_on_arrays(
 ) -> keras.callbacks.History:
     """``model`` trained on in-memory ``(inputs, labels)`` (shuffled batches), the best
     epoch on ``val`` kept in ``log_dir/checkpoint``."""
-    from emozoo.training.loop import train as fit
+    from emozoo.training.config import FitConfig
+    from emozoo.training.finetune import fit
 
     (x, y), (vx, vy) = train, val
     train_ds = tf.data.Dataset.from_tensor_slices((x, y.astype(np.int32)))
     train_ds = train_ds.shuffle(len(y), seed=seed).batch(batch_size)
     val_ds = tf.data.Dataset.from_tensor_slices((vx, vy.astype(np.int32))).batch(256)
-    return fit(
-        model,
-        train_ds,
-        val_ds,
+    config = FitConfig.for_prepared_model(
         epochs=epochs,
-        checkpoint_path=Path(log_dir) / checkpoint,
+        checkpoint=Path(log_dir) / checkpoint,
         log_dir=log_dir,
+        resume=False,
         learning_rate=learning_rate,
         weight_decay=weight_decay,
         warmup_epochs=1,
         label_smoothing=label_smoothing,
         verbose=0,
     )
+    return fit(model, train_ds, val_ds, config=config)
