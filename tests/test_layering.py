@@ -179,3 +179,23 @@ def test_lower_layers_never_import_the_serving_batch_streaming_or_cli_layers(upp
         if bad:
             offenders[name] = bad
     assert not offenders
+
+
+def test_training_takes_no_command_line():
+    """emozoo.training is called with recipes and configs: it imports neither the CLI nor
+    argparse (``pretrain`` takes a Recipe, not an argparse namespace)."""
+    offenders = {}
+    for path, tree in modules():
+        name = module_name(path)
+        if not name.startswith("emozoo.training"):
+            continue
+        found = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+        found |= {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
+        bad = sorted(
+            i
+            for i in found | imported(tree, name)
+            if i.split(".")[:2] == ["emozoo", "cli"] or i == "argparse"
+        )
+        if bad:
+            offenders[name] = bad
+    assert not offenders
