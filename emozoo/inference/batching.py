@@ -66,7 +66,7 @@ class HeadPlan:
 
     def run(self, runner: Runner, banks: Mapping[str, np.ndarray]) -> np.ndarray:
         """Class probabilities ``(len(self), labels)``: one ``runner.classify`` call per
-        set of modalities, on the bank rows its head rows name."""
+        set of modalities, on the bank rows its head rows name (none for an empty plan)."""
         out = np.zeros((len(self._rows), len(runner.labels)), np.float32)
         for modalities, indices in self.groups().items():
             features = {m: banks[m][[self._rows[i][m] for i in indices]] for m in modalities}

@@ -66,7 +66,12 @@ class _Slots:
     def positions(self, present: Sequence[str], face: int | None) -> dict[str, list[int]]:
         """Bank positions of the ``present`` modalities for one of the item's faces (the
         audio windows all together: their predictions are averaged)."""
-        found = {"face": [face], "text": [self.text], "audio": self.windows, "face_au": [self.aus]}
+        found: dict[str, list[int]] = {
+            "face": [] if face is None else [face],
+            "text": [] if self.text is None else [self.text],
+            "audio": list(self.windows),
+            "face_au": [] if self.aus is None else [self.aus],
+        }
         return {m: found[m] for m in present}
 
 
@@ -332,12 +337,13 @@ class EmotionRecognizer:
         plans = []
         for slot in slots:
             present = slot.present(self.modalities)
+            faces: list[int | None] = list(slot.faces) or [None]
             per_face = [
                 (face, plan_prediction(plan, slot.positions(present, face), contributions))
-                for face in ((slot.faces or [None]) if present else [])
+                for face in (faces if present else [])
             ]
             plans.append((present, per_face))
-        probabilities = plan.run(self.runner, banks) if banks else None
+        probabilities = plan.run(self.runner, banks)
 
         labels = self.labels
         uniform = 1.0 / len(labels)

@@ -182,7 +182,7 @@ def _run_chunk(runner: Runner, chunk: list[_Step]) -> list[dict]:
         if not step.faces:
             at = plan.add(heard) if heard else None
             wanted.append(_Wanted(step.time, None, None, heard, at))
-    probabilities = plan.run(runner, banks) if len(plan) else np.zeros((0, len(runner.labels)))
+    probabilities = plan.run(runner, banks)
     rows = []
     for want in wanted:
         row: dict = {

@@ -284,10 +284,10 @@ class LiveAnalyzer:
             banks[face] = runner.encode(face, inputs)
         # Each face due an estimate, with the audio window current at its frame (if any).
         estimated = [
-            plan.add({face: k, audio: audio_row.get(p.audio_id)})
+            plan.add({face: k, audio: None if p.audio_id is None else audio_row[p.audio_id]})
             for k, (p, _) in enumerate(requests)
         ]
-        probabilities = plan.run(runner, banks) if len(plan) else None
+        probabilities = plan.run(runner, banks)
         if self._audio_new:
             self._audio_estimates.update(zip(self._audio_new, probabilities[alone], strict=True))
             self.stats.audio_estimates += len(self._audio_new)

@@ -61,6 +61,8 @@ def test_one_head_call_per_set_of_modalities_in_order():
     assert out.shape == (4, 3) and out.dtype == np.float32
     np.testing.assert_array_equal(out[rows[2]], [103.0, 201.0, 0.0])  # audio, face
     np.testing.assert_array_equal(out[rows[1]], [302.0, 0.0, 0.0])
+    empty = RecordingRunner()
+    assert HeadPlan().run(empty, {}).shape == (0, 3) and empty.calls == []
 
 
 def test_rows_of_every_combination_first_modality_slowest():
