@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import sys
 
+import pytest
+
 from emozoo.cli import COMMAND_MODULES, build_parser, main
+from emozoo.serving.server import missing_serve_extra
 
 
 def test_serve_is_a_sub_command():
@@ -25,6 +28,7 @@ def test_without_the_serve_extra_the_error_says_what_to_install(monkeypatch, cap
     assert "uvicorn is not installed" in err and 'pip install "emozoo[serve]"' in err
 
 
+@pytest.mark.skipif(missing_serve_extra() is not None, reason="needs the serve extra")
 def test_bad_limits_are_refused_before_the_model_loads(capsys):
     assert main(["serve", "--timeout", "0"]) == 2
     assert "request_timeout_s must be positive" in capsys.readouterr().err

@@ -11,6 +11,7 @@ import pytest
 import emozoo.cli.predict as cli_predict
 from emozoo.cli import main
 from emozoo.inference.demo import sample_path
+from tests.preprocessing.helpers import openface_csv
 
 TEXT = "I can't believe this happened!"
 
@@ -101,3 +102,10 @@ def test_demo_in_a_fresh_process(tmp_path):
     for expected in ("sample", "prediction", "happy", "angry", "sad", "face alone"):
         assert expected in result.stdout
     assert (tmp_path / "demo.png").stat().st_size > 10_000
+
+
+def test_cli_predict_openface(tmp_path, capsys):
+    path = openface_csv(tmp_path / "clip.csv", [(0.0, 0.9, 1, 0.5)])
+    assert main(["predict", "--openface", str(path), "--json"]) == 0
+    out = capsys.readouterr().out
+    assert '"face_au"' in out and '"model": "face_au"' in out
