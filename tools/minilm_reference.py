@@ -13,7 +13,7 @@ Writes the sentences, the Hugging Face token ids (``[CLS] ... [SEP]``), the mean
 token embeddings (``1_Pooling/config.json``: mean over the attention mask) and the
 L2-normalised sentence embeddings (``SentenceTransformer.encode``). The committed
 fixture was made with torch 2.13.0 (CPU) and sentence-transformers 6.2.0;
-``tools/convert_minilm.py`` and ``tests/test_minilm.py`` check the converted Keras
+``tools/convert_minilm.py`` and ``tests/convert/test_minilm.py`` check the converted Keras
 backbone against it.
 """
 

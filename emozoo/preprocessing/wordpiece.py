@@ -8,7 +8,7 @@ vocabularies use, and kept importable without Keras: BERT pre-tokenization (acce
 stripped after NFD, split on whitespace, control characters, punctuation and CJK
 ideographs, NFKC case folding), then greedy longest-match-first subwords with ``##``
 continuations; words longer than 100 UTF-8 bytes or with no match are ``[UNK]``.
-``tests/test_wordpiece.py`` checks it against keras-hub's TensorFlow path on thousands
+``tests/preprocessing/test_wordpiece.py`` checks it against keras-hub's TensorFlow path on thousands
 of dataset texts.
 """
 
