@@ -74,10 +74,10 @@ def class_weights_from_counts(counts: Sequence[int]) -> dict[int, float]:
     >>> class_weights_from_counts([30, 10, 0])
     {0: 0.6666666666666666, 1: 2.0, 2: 1.0}
     """
-    counts = np.asarray(counts, np.float64)
-    present = counts > 0
-    total, k = counts.sum(), int(present.sum())
-    return {i: float(total / (k * c)) if c > 0 else 1.0 for i, c in enumerate(counts)}
+    values = np.asarray(counts, np.float64)
+    present = values > 0
+    total, k = values.sum(), int(present.sum())
+    return {i: float(total / (k * c)) if c > 0 else 1.0 for i, c in enumerate(values)}
 
 
 def resolve_class_weight(class_weight, labels: Sequence[str], counts) -> dict[int, float] | None:

@@ -214,6 +214,7 @@ def _train_frozen_features(run: PretrainRun, model, preprocessor, train_ds, val_
     """A head on cached features of a frozen layer (``frozen_features``)."""
     recipe = run.recipe
     frozen = recipe.frozen_features
+    assert frozen is not None  # the method of recipes with frozen_features
     block = recipe.to_dict()["frozen_features"]  # as written: what the cache key names
     return train_head_on_features(
         model,
@@ -236,7 +237,8 @@ def teacher_digest(block: Distillation, preprocessing: dict) -> str:
     """A digest of a distillation's teachers (their weights' sha256) and the student's
     preprocessing: what its cached teacher outputs depend on."""
     teachers = block.teachers
-    hashes = [get_entry(t).weights.sha256 if get_entry(t).weights else t for t in teachers]
+    weights = [get_entry(t).weights for t in teachers]
+    hashes = [w.sha256 if w else t for w, t in zip(weights, teachers, strict=True)]
     return digest(teachers, hashes, preprocessing)
 
 
@@ -244,9 +246,11 @@ def _train_distilled(run: PretrainRun, model, preprocessor, train_ds, val_ds):
     """The student on its teacher's soft labels (``distill``)."""
     from emozoo.training.distill import distill_recipe
 
+    block = run.recipe.distill
+    assert block is not None  # the method of recipes with distill
     # The teacher's outputs depend on the teachers' weights and the student's input
     # format (not on the temperature, share or number of copies).
-    key = teacher_digest(run.recipe.distill, run.entry.preprocessing)
+    key = teacher_digest(block, run.entry.preprocessing)
     return distill_recipe(
         model,
         run.recipe,
@@ -581,6 +585,8 @@ def pretrain(
 def repack(name: str) -> dict[str, Any]:
     """Re-save shipped weights lean (same values, so the recorded metrics still hold)."""
     entry = get_entry(name)
+    if entry.weights is None:
+        raise ValueError(f"{name} ships no weights to repack")
     model = emozoo.load(name)
     before = [w.copy() for w in model.get_weights()]
     path = save_inference_weights(model, WEIGHTS_DIR / f"{name}.weights.h5")

@@ -288,6 +288,13 @@ class Recipe:
         return int(copies.get(modality, 0) if isinstance(copies, dict) else copies)
 
 
+def recipe_keys_table() -> str:
+    """The Markdown table of :data:`RECIPE_KEYS` (``zoo_configs/README.md`` holds it)."""
+    rows = [f"| `{key}` | {meaning} |" for key, meaning in RECIPE_KEYS.items()]
+    required = ", ".join(f"`{key}`" for key in _REQUIRED)
+    return "\n".join([f"Required: {required}.", "", "| key | meaning |", "|---|---|", *rows])
+
+
 def recipe_path(name: str) -> Path:
     """Where registered model ``name``'s recipe lives: ``zoo_configs/<name>.yaml``."""
     return ZOO_CONFIGS_DIR / f"{name}.yaml"
@@ -449,10 +456,10 @@ def _validate(recipe: Recipe) -> None:
     for key, ok, wanted in checks:
         if not ok:
             raise _fail(where, f"{key} must be {wanted}, got {getattr(recipe, key)!r}")
-    for key, block in _BLOCKS.items():
+    for key, kind in _BLOCKS.items():
         value = getattr(recipe, key)
-        if value is not None and not isinstance(value, block):
-            raise _fail(where, f"{key} must be a mapping of {_names(block)}, got {value!r}")
+        if value is not None and not isinstance(value, kind):
+            raise _fail(where, f"{key} must be a mapping of {_names(kind)}, got {value!r}")
     _check_sources(recipe, "train")
     _check_sources(recipe, "val")
     if (recipe.train == PAIRS) != (recipe.val == PAIRS):
@@ -511,5 +518,6 @@ __all__ = [
     "RecipeError",
     "ZOO_CONFIGS_DIR",
     "load_recipe",
+    "recipe_keys_table",
     "recipe_path",
 ]

@@ -10,8 +10,15 @@ import pytest
 import tensorflow as tf
 
 import emozoo
+from emozoo.evaluation import evaluate
 from emozoo.models import get_architecture
-from emozoo.training import class_weights_from_counts, fit, resolve_mixed_precision
+from emozoo.training import (
+    class_weights_from_counts,
+    fit,
+    resolve_mixed_precision,
+    save_inference_weights,
+    train,
+)
 from tests.models.helpers import SMALL_FACE
 from tests.training.worker import synthetic_faces
 
@@ -185,3 +192,49 @@ def test_bad_arguments_are_clear_errors(monkeypatch):
         fit(model, train, class_weight="inverse")
     with pytest.raises(ValueError, match="Label index 9 is outside"):
         fit(model, faces(4, 0, labels=[0, 1, 2, 9]))
+
+
+def test_training_learns_a_separable_toy_problem(tmp_path):
+    import keras
+
+    from emozoo.models import ClassifierHead
+
+    rng = np.random.default_rng(0)
+    features = rng.normal(size=(256, 4)).astype(np.float32)
+    labels = (features[:, 0] + features[:, 1] > 0).astype(np.int32)
+    ds = tf.data.Dataset.from_tensor_slices(({"x": features}, labels)).batch(32)
+    inputs = keras.Input((4,), name="x")
+    model = keras.Model(
+        {"x": inputs},
+        ClassifierHead(["neg", "pos"])(keras.layers.Dense(8, activation="relu")(inputs)),
+    )
+    history = train(
+        model,
+        ds,
+        ds,
+        epochs=6,
+        checkpoint_path=tmp_path / "best.weights.h5",
+        log_dir=tmp_path / "logs",
+        learning_rate=3e-2,
+        verbose=0,
+    )
+    assert (tmp_path / "best.weights.h5").is_file() and (
+        tmp_path / "logs" / "history.csv"
+    ).is_file()
+    assert max(history.history["val_accuracy"]) > 0.9
+    report = evaluate(model, ds, name="toy")  # the model holds its best epoch's weights
+    assert report.metrics["accuracy"] == pytest.approx(
+        max(history.history["val_accuracy"]), abs=1e-6
+    )
+    with pytest.raises(ValueError, match="empty"):
+        evaluate(model, ds.take(0))
+
+    lean = save_inference_weights(model, tmp_path / "lean.weights.h5")
+    import h5py
+
+    with h5py.File(tmp_path / "best.weights.h5") as checkpoint, h5py.File(lean) as shipped:
+        assert len(checkpoint["optimizer/vars"]) > 0 and len(shipped.get("optimizer/vars", {})) == 0
+    fresh = keras.Model.from_config(model.get_config())
+    fresh.load_weights(lean)
+    x = {"x": features[:8]}
+    np.testing.assert_allclose(fresh.predict(x, verbose=0), model.predict(x, verbose=0), atol=1e-6)

@@ -3,6 +3,7 @@ typed Recipe with clear errors; the cards keep what the weights are."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from emozoo.training.recipe import (
     Recipe,
     RecipeError,
     load_recipe,
+    recipe_keys_table,
     recipe_path,
 )
 
@@ -140,3 +142,10 @@ def test_missing_keys_bad_files_and_unknown_names(tmp_path):
     with pytest.raises(RecipeError, match="fusion_transformer has no training recipe"):
         load_recipe("fusion_transformer")
     assert set(RECIPE_KEYS) >= {"distill", "frozen_features", "train", "val", "evaluate"}
+
+
+def test_the_readme_lists_every_recipe_key():
+    readme = (ZOO_CONFIGS_DIR / "README.md").read_text(encoding="utf-8")
+    generated = readme.split("<!-- recipe keys: generated -->\n")[1].split("\n<!-- end")[0]
+    assert generated == recipe_keys_table(), "rewrite the table: recipe_keys_table()"
+    assert set(RECIPE_KEYS) == {f.name for f in dataclasses.fields(Recipe)} - {"source"}

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import emozoo
+from emozoo.data import Records
 from emozoo.data.pairs import PairList
 from emozoo.labels import EMOTIONS
 from emozoo.models import MODALITIES, get_architecture
@@ -123,3 +125,19 @@ def test_a_head_over_registered_encoders_loads_as_the_full_model(tmp_path):
         assert card["params"] == built["params"]
     finally:
         emozoo.registry.unregister_model("composed_fusion")
+
+
+def test_bucketed_embeddings_keep_record_order():
+    from emozoo.models import build_text_minilm
+    from emozoo.training.fusion import compute_embeddings
+
+    texts = ["so happy", "a much longer sentence about nothing at all", "sad", "angry again today"]
+    records = Records("toy", "test", "text", texts, np.arange(4) % 2, ("a", "b"))
+    pre = emozoo.load_preprocessor("text_minilm")
+    small = {"num_layers": 1, "num_heads": 2, "hidden_dim": 8, "intermediate_dim": 16}
+    fixed = build_text_minilm(include_top=False, **small)
+    free = build_text_minilm(include_top=False, sequence_length=None, **small)
+    free.set_weights(fixed.get_weights())
+    expected = compute_embeddings(fixed, records, pre)
+    got = compute_embeddings(free, records, pre, batch_size=2, bucket_by_length=True)
+    np.testing.assert_allclose(got, expected, atol=1e-5)
