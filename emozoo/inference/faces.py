@@ -21,6 +21,7 @@ import cv2
 import numpy as np
 
 from emozoo.inference.blazeface import BlazeFace
+from emozoo.preprocessing.face import to_gray
 
 #: Faces narrower than this fraction of the image's shorter side are ignored.
 MIN_FACE_FRACTION = 0.04
@@ -40,36 +41,6 @@ BLAZEFACE_CENTRE_DROP = 0.055
 
 
 #: OpenCV's grayscale conversions by channel order, for 3 and 4 channels.
-_GRAY_CODES = {
-    "rgb": (cv2.COLOR_RGB2GRAY, cv2.COLOR_RGBA2GRAY),
-    "bgr": (cv2.COLOR_BGR2GRAY, cv2.COLOR_BGRA2GRAY),
-}
-
-
-def to_gray(image: np.ndarray, order: str = "rgb") -> np.ndarray:
-    """A uint8 image as the grayscale faces are cut from and read in.
-
-    Args:
-        image: ``HxW`` (returned as is), ``HxWx3`` or ``HxWx4`` uint8.
-        order: the channel order, ``"rgb"`` (photos, :func:`~emozoo.inference.media.load_image`)
-            or ``"bgr"`` (OpenCV frames, as a stream's).
-
-    >>> red_or_blue = np.full((2, 2, 3), (255, 0, 0), np.uint8)
-    >>> int(to_gray(red_or_blue)[0, 0]), int(to_gray(red_or_blue, order="bgr")[0, 0])
-    (76, 29)
-    """
-    if order not in _GRAY_CODES:
-        raise ValueError(f"order must be one of {tuple(_GRAY_CODES)}, got {order!r}")
-    image = np.asarray(image)
-    if image.dtype != np.uint8:
-        raise ValueError(f"Images must be uint8, got {image.dtype}")
-    if image.ndim == 2:
-        return image
-    if image.ndim == 3 and image.shape[-1] in (3, 4):
-        return cv2.cvtColor(image, _GRAY_CODES[order][image.shape[-1] - 3])
-    raise ValueError(f"Images must be HxW, HxWx3 or HxWx4, got shape {image.shape}")
-
-
 def _drop_merged(detections: list) -> list:
     """Drop boxes that hold the centres of two or more better detections (BlazeFace's
     tiles sometimes add one box around two neighbouring faces)."""

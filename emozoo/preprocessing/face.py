@@ -9,6 +9,35 @@ import numpy as np
 
 from emozoo.preprocessing.base import ModalityPreprocessor, SkipCallback
 
+_GRAY_CODES = {
+    "rgb": (cv2.COLOR_RGB2GRAY, cv2.COLOR_RGBA2GRAY),
+    "bgr": (cv2.COLOR_BGR2GRAY, cv2.COLOR_BGRA2GRAY),
+}
+
+
+def to_gray(image: np.ndarray, order: str = "rgb") -> np.ndarray:
+    """A uint8 image as the grayscale faces are cut from and read in.
+
+    Args:
+        image: ``HxW`` (returned as is), ``HxWx3`` or ``HxWx4`` uint8.
+        order: the channel order, ``"rgb"`` (photos, ``emozoo.inference.media.load_image``)
+            or ``"bgr"`` (OpenCV frames, as a stream's).
+
+    >>> red_or_blue = np.full((2, 2, 3), (255, 0, 0), np.uint8)
+    >>> int(to_gray(red_or_blue)[0, 0]), int(to_gray(red_or_blue, order="bgr")[0, 0])
+    (76, 29)
+    """
+    if order not in _GRAY_CODES:
+        raise ValueError(f"order must be one of {tuple(_GRAY_CODES)}, got {order!r}")
+    image = np.asarray(image)
+    if image.dtype != np.uint8:
+        raise ValueError(f"Images must be uint8, got {image.dtype}")
+    if image.ndim == 2:
+        return image
+    if image.ndim == 3 and image.shape[-1] in (3, 4):
+        return cv2.cvtColor(image, _GRAY_CODES[order][image.shape[-1] - 3])
+    raise ValueError(f"Images must be HxW, HxWx3 or HxWx4, got shape {image.shape}")
+
 
 class FacePreprocessor(ModalityPreprocessor):
     """Turn uint8 face crops into a ``(batch, size, size, 1)`` float32 array.
@@ -116,13 +145,7 @@ class FacePreprocessor(ModalityPreprocessor):
             if channels == 1:
                 image = image[..., 0]
             elif channels in (3, 4):
-                code = {
-                    ("rgb", 3): cv2.COLOR_RGB2GRAY,
-                    ("rgb", 4): cv2.COLOR_RGBA2GRAY,
-                    ("bgr", 3): cv2.COLOR_BGR2GRAY,
-                    ("bgr", 4): cv2.COLOR_BGRA2GRAY,
-                }[(self.channel_order, channels)]
-                image = cv2.cvtColor(image, code)
+                image = to_gray(image, self.channel_order)
             else:
                 raise ValueError(f"Face image {index} has {channels} channels; expected 1, 3 or 4")
         return image
