@@ -15,7 +15,9 @@ import pytest
 from emozoo.paths import PROJECT_ROOT
 
 NOTEBOOKS = sorted((PROJECT_ROOT / "notebooks").glob("*.ipynb"))
-CELL_TIMEOUT_S = 300
+#: A cell that converts a model to LiteRT takes about 250 s on 2 busy cores; a hung
+#: kernel still fails.
+CELL_TIMEOUT_S = 600
 
 
 def test_notebooks_are_found():
