@@ -7,8 +7,10 @@ already done):
   sorted), keyed by its path relative to the folder (``sub/photo.jpg``);
 - a glob (``"photos/*.jpg"``, ``"data/**/*.wav"``): each match, keyed by the path as the
   glob returns it;
-- a manifest CSV with any of the columns ``face_path, text, audio_path`` (relative paths
-  are read from the manifest's folder) and an optional ``id`` column: each row, keyed by
+- a manifest CSV with any of the columns ``face_path, text, audio_path, au_path``
+  (``au_path``: an OpenFace 2 or py-feat CSV of facial action units, for models that
+  take ``face_au``; relative paths are read from the manifest's folder) and an optional
+  ``id`` column: each row, keyed by
   its ``id``, else by ``<manifest name>:<row number>`` (``pairs.csv:1`` is the first row
   below the header).
 """
@@ -26,7 +28,7 @@ AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg")
 VIDEO_EXTENSIONS = (".mp4", ".avi", ".mkv", ".mov", ".webm", ".m4v", ".mpg", ".mpeg")
 TEXT_EXTENSIONS = (".txt",)
 #: Manifest columns that name a sample's inputs (``label`` and others are ignored).
-MANIFEST_INPUTS = ("face_path", "text", "audio_path")
+MANIFEST_INPUTS = ("face_path", "text", "audio_path", "au_path")
 #: A manifest column that, when present, gives each row's key.
 MANIFEST_KEY = "id"
 
@@ -36,7 +38,8 @@ class BatchItem:
     """One sample of a batch job: its key and its inputs (paths, or a text).
 
     ``image``, ``audio`` and ``video`` are paths; ``text`` is the text itself and
-    ``text_file`` a path to read it from. ``error`` is set when the input listing already
+    ``text_file`` a path to read it from; ``face_au`` is the path of an OpenFace 2 or
+    py-feat action-unit CSV. ``error`` is set when the input listing already
     knows the item cannot be run (a manifest row with no input).
     """
 
@@ -46,6 +49,7 @@ class BatchItem:
     audio: str | None = None
     video: str | None = None
     text_file: str | None = None
+    face_au: str | None = None
     error: str | None = None
 
     @property
@@ -136,9 +140,12 @@ def read_manifest_items(path: str | Path) -> list[BatchItem]:
             image=file(row.get("face_path")),
             text=text if text and text.strip() else None,
             audio=file(row.get("audio_path")),
+            face_au=file(row.get("au_path")),
         )
         if not item.inputs:
-            item = BatchItem(key, error="manifest row has no face_path, text or audio_path")
+            item = BatchItem(
+                key, error="manifest row has no face_path, text, audio_path or au_path"
+            )
         items.append(item)
     return items
 

@@ -137,10 +137,13 @@ def _predict_many(recognizer, items, batch) -> list[dict]:
     labels = recognizer.labels
 
     def run(members):
+        face_aus = [items[i].face_au for i, _ in members]
         predictions = recognizer.predict_batch(
             images=[items[i].image for i, _ in members],
             texts=[text for _, text in members],
             audios=[items[i].audio for i, _ in members],
+            # only where given: models without the face_au modality refuse the argument
+            face_aus=face_aus if any(face_aus) else None,
             on_error="skip",
         )
         return [

@@ -190,3 +190,23 @@ def test_the_command(folder, tmp_path, capsys):
     assert code == 2 and "add --runner beam" in capsys.readouterr().err
     assert main(["batch", str(folder), "--out", str(tmp_path / "x.txt")]) == 2
     assert "unknown format '.txt'" in capsys.readouterr().err
+
+
+def test_a_manifest_with_action_units(tmp_path):
+    """``au_path`` names an OpenFace 2 CSV, read for models that take ``face_au``."""
+    from emozoo import EmotionRecognizer
+    from tests.preprocessing.helpers import openface_csv
+
+    openface_csv(tmp_path / "smile.csv", [(0.0, 0.98, 1, 2.5), (0.04, 0.97, 1, 3.0)])
+    manifest = tmp_path / "aus.csv"
+    manifest.write_text("id,au_path\nsmile,smile.csv\ngone,missing.csv\nnone,\n", "utf-8")
+    items = list_inputs(manifest)
+    assert items[0] == BatchItem("smile", face_au=str(tmp_path / "smile.csv"))
+    assert "au_path" in items[2].error
+    rec = EmotionRecognizer("face_au")
+    run_local(rec, items, tmp_path / "aus.jsonl", progress=False)
+    rows = by_key(read_rows(tmp_path / "aus.jsonl"))
+    assert rows["smile"]["error"] is None and rows["smile"]["modalities"] == "face_au"
+    expected = rec.predict(face_au=str(tmp_path / "smile.csv"))
+    assert rows["smile"]["top"] == expected.top
+    assert rows["gone"]["top"] is None and "missing.csv" in rows["gone"]["error"]
