@@ -7,6 +7,7 @@ True
 """
 
 import os as _os
+from typing import Any as _Any
 
 # TensorFlow's C++ start-up chatter hides real messages; users can still override.
 _os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -33,7 +34,7 @@ _ALIASES = {"train": "training"}
 _LAZY = {"EmotionRecognizer": "emozoo.inference"}
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> _Any:
     # Subpackages load on first use (`emozoo.data.from_manifest(...)`), keeping
     # `import emozoo` and `emozoo list` free of TensorFlow start-up.
     import importlib

@@ -8,7 +8,9 @@ from collections.abc import Sequence
 EMOTIONS: tuple[str, ...] = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
 
 
-def resolve_labels(labels: Sequence[str] | None = None, num_classes: int | None = None) -> tuple:
+def resolve_labels(
+    labels: Sequence[str] | None = None, num_classes: int | None = None
+) -> tuple[str, ...]:
     """Return the label tuple a model head is built for.
 
     ``labels`` wins when given; ``num_classes`` alone gives ``class_0 .. class_{n-1}``;

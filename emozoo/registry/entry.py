@@ -107,7 +107,7 @@ class ModelEntry:
     headline: dict[str, Any] = field(default_factory=dict)
     source: str = "user"
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         self.modalities = tuple(self.modalities)
         self.labels = tuple(self.labels)
         known = known_modalities()

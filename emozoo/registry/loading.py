@@ -7,11 +7,16 @@ import inspect
 import logging
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from emozoo.registry.entry import ModelEntry
 from emozoo.registry.registry import get_entry
 from emozoo.registry.weights import verify_weights
+
+if TYPE_CHECKING:
+    import keras
+
+    from emozoo.preprocessing import Preprocessor
 
 logger = logging.getLogger("emozoo")
 
@@ -49,7 +54,7 @@ def build_model(
     labels: Sequence[str] | None = None,
     include_top: bool = True,
     variable_length: bool = False,
-):
+) -> keras.Model:
     """Build ``entry``'s architecture with random weights.
 
     ``variable_length`` builds the text input (and a fused model's text encoder) with
@@ -84,7 +89,7 @@ def build_model(
     )
 
 
-def _read_weights_into(model, path: Path) -> None:
+def _read_weights_into(model: keras.Model, path: Path) -> None:
     """Load a ``.weights.h5`` or a ``.keras`` file into ``model`` (same architecture)."""
     import keras
 
@@ -101,7 +106,7 @@ def _read_weights_into(model, path: Path) -> None:
         raise ValueError(f"Weights must be a .weights.h5 or .keras file, got {path}")
 
 
-def _read_composed(model, entry: ModelEntry, head_path: Path) -> None:
+def _read_composed(model: keras.Model, entry: ModelEntry, head_path: Path) -> None:
     """Fill a fused model from its head weights file and its encoders' registered models."""
     from emozoo.models.fusion.compose import assemble, build_head
 
@@ -109,6 +114,7 @@ def _read_composed(model, entry: ModelEntry, head_path: Path) -> None:
     kwargs = {k: v for k, v in builder_kwargs(entry).items() if k != "encoders"}
     head = build_head(entry.architecture, kwargs, dims, entry.labels)
     head.load_weights(head_path)
+    assert entry.weights is not None  # only fused entries with shipped weights get here
     encoders = {m: load(name, include_top=False) for m, name in entry.weights.encoders.items()}
     assemble(model, head, encoders)
 
@@ -118,7 +124,7 @@ def load(
     weights: str | Path | None = DEFAULT,
     labels: Sequence[str] | None = None,
     include_top: bool = True,
-):
+) -> keras.Model:
     """Build the registered model ``name`` and load its weights, offline.
 
     Args:
@@ -159,7 +165,13 @@ def load(
             raise FileNotFoundError(f"Weights file {path} does not exist")
 
     trained = build_model(entry, include_top=True)
-    if isinstance(weights, str) and weights == DEFAULT and entry.weights.encoders:
+    # (weights == DEFAULT implies entry.weights, checked above.)
+    if (
+        isinstance(weights, str)
+        and weights == DEFAULT
+        and entry.weights is not None
+        and entry.weights.encoders
+    ):
         _read_composed(trained, entry, path)
     else:
         _read_weights_into(trained, path)
@@ -178,7 +190,7 @@ def load(
     return model
 
 
-def load_preprocessor(name: str):
+def load_preprocessor(name: str) -> Preprocessor:
     """The :class:`~emozoo.preprocessing.Preprocessor` of registered model ``name``.
 
     >>> pre = load_preprocessor("text_bilstm")
@@ -203,11 +215,12 @@ def _weights_params(path: Path, without_classifier: bool = False) -> int | None:
 
     total = 0
 
-    def count(_, item):
+    def count(_: str, item: Any) -> None:
         nonlocal total
         if isinstance(item, h5py.Dataset):
             total += int(item.size)
 
+    source: io.BytesIO | Path
     try:
         if path.suffix == ".keras":
             with zipfile.ZipFile(path) as archive:
@@ -284,6 +297,7 @@ def model_info(name: str, build: bool = True) -> dict[str, Any]:
             info["params"] = _weights_params(verify_weights(entry.weights))
             for encoder in entry.weights.encoders.values():
                 weights = get_entry(encoder).weights
+                assert weights is not None  # a fused model's encoders ship their weights
                 info["params"] += _weights_params(verify_weights(weights), without_classifier=True)
     return info
 

@@ -44,7 +44,7 @@ def _builtin_cards() -> dict[str, Traversable]:
     """``{name: card file}`` of the cards in the family folders ``emozoo/models/*/``.
 
     Read as files, without importing the families: listing models needs no Keras."""
-    cards = {}
+    cards: dict[str, Traversable] = {}
     models = resources.files(_PACKAGE) / "models"
     for family in sorted(models.iterdir(), key=lambda p: p.name):
         if not family.is_dir() or family.name.startswith(("_", ".")):
@@ -126,7 +126,9 @@ class _CardEntry(ModelEntry):
     the card: it is read from ``zoo_configs/<name>.yaml`` when first asked for, so
     reading the registry parses no YAML."""
 
-    @property  # type: ignore[override]
+    _recipe: dict[str, Any] | None
+
+    @property
     def recipe(self) -> dict[str, Any]:
         if self._recipe is None:
             self._recipe = _zoo_config(self.name)

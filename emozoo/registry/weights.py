@@ -114,7 +114,7 @@ def cast_weights_file(
         with h5py.File(path, "r") as source, h5py.File(tmp, "w") as copy:
             copy.attrs.update(dict(source.attrs))
 
-            def visit(name, item):
+            def visit(name: str, item: Any) -> None:
                 if isinstance(item, h5py.Group):
                     group = copy.require_group(name)
                     group.attrs.update(dict(item.attrs))
