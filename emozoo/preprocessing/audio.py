@@ -184,8 +184,8 @@ class AudioPreprocessor(ModalityPreprocessor):
 
         rate, num_samples = self.sample_rate, self.num_samples
 
-        def read(path: bytes) -> np.ndarray:
-            path = path.decode()
+        def read(encoded: bytes) -> np.ndarray:
+            path = encoded.decode()
             try:
                 return load_clip(path, rate, num_samples)
             except AudioReadError as error:

@@ -34,7 +34,9 @@ class ModalityPreprocessor:
     #: (``sequence_length=None``) and fed batches cut to their longest item.
     variable_length: ClassVar[bool] = False
 
-    def __call__(self, raw, **options) -> np.ndarray:  # pragma: no cover - abstract
+    # `raw` is positional-only: each modality names its own input (images, texts,
+    # waveforms) and may add keywords of its own (the audio's sample_rate).
+    def __call__(self, raw: Any, /) -> np.ndarray:  # pragma: no cover - abstract
         raise NotImplementedError
 
     @property

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
@@ -12,6 +12,9 @@ from emozoo.preprocessing.base import ModalityPreprocessor
 from emozoo.preprocessing.face import FacePreprocessor
 from emozoo.preprocessing.face_au import FaceAUPreprocessor
 from emozoo.preprocessing.text import TextPreprocessor
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
 
 #: The preprocessor class of each modality, by the model input it feeds. A new modality
 #: is a new :class:`ModalityPreprocessor` added here (see :func:`register_modality`).
@@ -32,7 +35,9 @@ for _cls in (FacePreprocessor, TextPreprocessor, AudioPreprocessor, FaceAUPrepro
     register_modality(_cls)
 
 
-def modality_preprocessor(modality: str, params: Mapping[str, Any] | None = None):
+def modality_preprocessor(
+    modality: str, params: Mapping[str, Any] | None = None
+) -> ModalityPreprocessor:
     """The preprocessor of ``modality`` configured by ``params`` (a zoo config block)."""
     try:
         cls = MODALITY_PREPROCESSORS[modality]
@@ -71,19 +76,19 @@ class Preprocessor:
 
     @property
     def face(self) -> FacePreprocessor | None:
-        return self._preprocessors.get("face")
+        return cast("FacePreprocessor | None", self._preprocessors.get("face"))
 
     @property
     def text(self) -> TextPreprocessor | None:
-        return self._preprocessors.get("text")
+        return cast("TextPreprocessor | None", self._preprocessors.get("text"))
 
     @property
     def audio(self) -> AudioPreprocessor | None:
-        return self._preprocessors.get("audio")
+        return cast("AudioPreprocessor | None", self._preprocessors.get("audio"))
 
     @property
     def face_au(self) -> FaceAUPreprocessor | None:
-        return self._preprocessors.get("face_au")
+        return cast("FaceAUPreprocessor | None", self._preprocessors.get("face_au"))
 
     def for_modality(self, modality: str) -> ModalityPreprocessor:
         """The preprocessor of one of this model's modalities."""
@@ -96,12 +101,12 @@ class Preprocessor:
 
     def __call__(
         self,
-        face=None,
-        text=None,
-        audio=None,
+        face: Any = None,
+        text: Any = None,
+        audio: Any = None,
         sample_rate: int | None = None,
-        face_au=None,
-        **others,
+        face_au: Any = None,
+        **others: Any,
     ) -> dict[str, np.ndarray]:
         """Preprocess any subset of modalities into the model's input dict.
 
@@ -131,7 +136,9 @@ class Preprocessor:
         arrays = {}
         for modality, value in given.items():
             if modality == "audio":
-                arrays[modality] = self.audio(value, sample_rate=sample_rate)
+                audio_pre = self.audio
+                assert audio_pre is not None  # "audio" is one of self.modalities
+                arrays[modality] = audio_pre(value, sample_rate=sample_rate)
             else:
                 arrays[modality] = self._preprocessors[modality](value)
         sizes = {m: len(a) for m, a in arrays.items()}
@@ -149,7 +156,9 @@ class Preprocessor:
             inputs[f"{modality}_present"] = np.full((batch, 1), float(present), np.float32)
         return inputs
 
-    def decode(self, probabilities, top_k: int | None = None) -> list[list[tuple[str, float]]]:
+    def decode(
+        self, probabilities: npt.ArrayLike, top_k: int | None = None
+    ) -> list[list[tuple[str, float]]]:
         """``[(label, probability), ...]`` per sample, most likely first."""
         probabilities = np.asarray(probabilities)
         if probabilities.ndim == 1:

@@ -16,6 +16,7 @@ import threading
 import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -102,7 +103,8 @@ class TextPreprocessor(ModalityPreprocessor):
                 f"sequence_length {self.sequence_length} leaves no room for text besides {specials}"
             )
         self._packed = bool(specials) or truncation_side == "left"
-        self._special_ids = {}
+        # Keyed by optional tokens: .get(None) (no start/end token) is None.
+        self._special_ids: dict[str | None, int] = {}
         if self._packed:
             tokens = self.vocabulary.read_text(encoding="utf-8").splitlines()
             index = {token: i for i, token in reversed(list(enumerate(tokens)))}
@@ -118,7 +120,10 @@ class TextPreprocessor(ModalityPreprocessor):
                     f"found {tokens[0]!r}"
                 )
         self._room = self.sequence_length - len(specials)
-        self._tokenizer = self._packer = self._eager = None
+        # keras-hub's tokenizer and packer and a tf.function, built on first use.
+        self._tokenizer: Any = None
+        self._packer: Any = None
+        self._eager: Any = None
         self._unknown_id: int | None = None
         self._wordpiece: WordPiece | None = None
         # Built once on first use; threads sharing this preprocessor wait for it.
@@ -147,6 +152,7 @@ class TextPreprocessor(ModalityPreprocessor):
         """Id of the out-of-vocabulary token (``[UNK]``)."""
         if self._unknown_id is None:
             self._read_vocabulary_ids()
+        assert self._unknown_id is not None  # set by _read_vocabulary_ids
         return self._unknown_id
 
     def known_token_count(self, ids: np.ndarray) -> np.ndarray:
