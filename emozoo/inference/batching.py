@@ -119,7 +119,7 @@ def plan_prediction(
 
 def mean_probabilities(probabilities: np.ndarray, rows: Sequence[int]) -> np.ndarray:
     """The mean of head ``rows``' probabilities (one prediction over audio windows)."""
-    return probabilities[list(rows)].mean(axis=0)
+    return np.asarray(probabilities[list(rows)].mean(axis=0))
 
 
 __all__ = ["HeadPlan", "PredictionRows", "mean_probabilities", "plan_prediction", "plan_rows"]

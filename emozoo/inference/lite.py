@@ -17,6 +17,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -42,7 +43,7 @@ def lite_path(name: str) -> Path | None:
             f"{name}: its LiteRT file was built from other weights; rebuild it with "
             "tools/build_lite.py (or use backend='keras')"
         )
-    path = WEIGHTS_DIR / lite["file"]
+    path = WEIGHTS_DIR / str(lite["file"])
     if not path.is_file():
         raise WeightsError(f"{name}: LiteRT file {path} is missing (reinstall emozoo)")
     if sha256_file(path) != lite["sha256"]:
@@ -76,7 +77,8 @@ class LiteRunner:
         self._per_thread = threading.local()
         self._signature()  # load once here, so that a broken file fails at construction
 
-    def _signature(self):
+    def _signature(self) -> Any:
+        # This thread's signature runner (LiteRT interpreters are not thread-safe).
         runner = getattr(self._per_thread, "runner", None)
         if runner is None:
             from ai_edge_litert.interpreter import Interpreter

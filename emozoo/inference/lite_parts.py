@@ -28,6 +28,8 @@ from emozoo.registry.weights import WeightsError, sha256_file
 
 #: Signature and output names of the parts (``emozoo.export.lite_parts``).
 SIGNATURE, EMBEDDING, PROBABILITIES = "serving_default", "embedding", "probabilities"
+#: A part's LiteRT signature runner, its input dtypes and its input shapes.
+_Signature = tuple[Any, dict[str, np.dtype[Any]], dict[str, tuple[int, ...]]]
 
 
 def is_parts_build(name: str) -> bool:
@@ -47,7 +49,7 @@ def _checked_path(name: str, part: Mapping[str, Any]) -> Path:
             f"{name}: its LiteRT part {part['file']} was built from other {part['model']} "
             "weights; rebuild it with tools/build_lite.py --parts (or use backend='keras')"
         )
-    path = WEIGHTS_DIR / part["file"]
+    path = WEIGHTS_DIR / str(part["file"])
     if not path.is_file():
         raise WeightsError(f"{name}: LiteRT file {path} is missing (reinstall emozoo)")
     if sha256_file(path) != part["sha256"]:
@@ -97,10 +99,10 @@ class LitePartsRunner:
                     self._paths[part] = _checked_path(self.name, self._parts[part])
         return self._paths[part]
 
-    def _signature(self, part: str):
+    def _signature(self, part: str) -> _Signature:
         """``(runner, input dtypes, input shapes)`` of ``part`` (a modality or
         ``"head"``) for this thread."""
-        cache = self._per_thread.__dict__
+        cache: dict[str, _Signature] = self._per_thread.__dict__
         if part not in cache:
             from ai_edge_litert.interpreter import Interpreter
 

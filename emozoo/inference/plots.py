@@ -3,10 +3,17 @@ video timelines. Matplotlib without pyplot (the Agg canvas): works headless."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from emozoo.inference.results import Prediction, VideoAnalysis
 
 #: One colour per canonical label (others cycle through matplotlib's tab10).
 LABEL_COLOURS = {
@@ -20,7 +27,7 @@ LABEL_COLOURS = {
 }
 
 
-def _colour(label: str, index: int) -> str:
+def _colour(label: str, index: int) -> str | tuple[float, float, float, float]:
     if label in LABEL_COLOURS:
         return LABEL_COLOURS[label]
     from matplotlib import colormaps
@@ -28,7 +35,7 @@ def _colour(label: str, index: int) -> str:
     return colormaps["tab10"](index % 10)
 
 
-def _figure(width: float, height: float):
+def _figure(width: float, height: float) -> Figure:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -37,7 +44,7 @@ def _figure(width: float, height: float):
     return figure
 
 
-def _save(figure, path: str | Path | None):
+def _save(figure: Figure, path: str | Path | None) -> Figure:
     if path is not None:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -67,7 +74,7 @@ def saliency_overlay(crop: np.ndarray, saliency: np.ndarray, alpha: float = 0.5)
     return cv2.addWeighted(gray, 1 - alpha, coloured, alpha, 0)
 
 
-def save_saliency(prediction, path: str | Path, size: int = 192) -> Path:
+def save_saliency(prediction: Prediction, path: str | Path, size: int = 192) -> Path:
     """Write every face's saliency overlay side by side into one PNG; returns the path.
 
     The prediction must come from ``predict(..., saliency=True)`` with a face.
@@ -79,6 +86,7 @@ def save_saliency(prediction, path: str | Path, size: int = 192) -> Path:
         )
     tiles = []
     for face in faces:
+        assert face.crop is not None and face.saliency is not None  # kept above
         crop = cv2.resize(face.crop, (size, size), interpolation=cv2.INTER_AREA)
         tile = saliency_overlay(crop, face.saliency)
         cv2.putText(
@@ -98,7 +106,7 @@ def save_saliency(prediction, path: str | Path, size: int = 192) -> Path:
     return path
 
 
-def draw_faces(image: np.ndarray, prediction) -> np.ndarray:
+def draw_faces(image: np.ndarray, prediction: Prediction) -> np.ndarray:
     """A copy of the RGB ``image`` with each face's box and top label drawn on it."""
     out = np.ascontiguousarray(image.copy())
     scale = max(out.shape[:2]) / 512
@@ -106,7 +114,7 @@ def draw_faces(image: np.ndarray, prediction) -> np.ndarray:
     font = cv2.FONT_HERSHEY_SIMPLEX
     for i, face in enumerate(prediction.faces):
         x, y, w, h = face.box
-        hexcolour = LABEL_COLOURS.get(face.top, "#2ca02c").lstrip("#")
+        hexcolour = LABEL_COLOURS.get(face.top or "", "#2ca02c").lstrip("#")
         rgb = tuple(int(hexcolour[j : j + 2], 16) for j in (0, 2, 4))
         cv2.rectangle(out, (x, y), (x + w, y + h), rgb, thickness)
         text = f"{i + 1}: {face.top} {face.confidence:.0%}"
@@ -127,7 +135,11 @@ def _bars(ax, probabilities: dict[str, float], title: str) -> None:
     ax.tick_params(labelsize=8)
 
 
-def plot_prediction(prediction, image: np.ndarray | str | Path | None = None, path=None):
+def plot_prediction(
+    prediction: Prediction,
+    image: np.ndarray | str | Path | None = None,
+    path: str | Path | None = None,
+) -> Figure:
     """A figure of one :class:`Prediction`: the image with faces boxed (if given), the
     probabilities, and the leave-one-modality-out contributions. Saved when ``path`` is given.
 
@@ -168,10 +180,10 @@ def plot_prediction(prediction, image: np.ndarray | str | Path | None = None, pa
     return _save(figure, path)
 
 
-def plot_timeline(analysis, path=None):
+def plot_timeline(analysis: VideoAnalysis, path: str | Path | None = None) -> Figure:
     """Stacked label probabilities over time, one panel per face track (and one for the
     steps without a face); saved as PNG when ``path`` is given."""
-    groups = [*analysis.tracks]
+    groups: list[int | None] = [*analysis.tracks]
     if any(r["track"] is None and r["top"] is not None for r in analysis.rows):
         groups.append(None)
     groups = groups[:8] or [None]
@@ -202,7 +214,12 @@ def plot_timeline(analysis, path=None):
     return _save(figure, path)
 
 
-def plot_demo(predictions, names, image=None, path=None):
+def plot_demo(
+    predictions: Sequence[Prediction],
+    names: Sequence[str],
+    image: np.ndarray | None = None,
+    path: str | Path | None = None,
+) -> Figure:
     """The demo figure: the photo with its faces, then one probability panel per sample."""
     panels = len(predictions) + (image is not None)
     figure = _figure(3.2 * panels, 3.2)

@@ -8,8 +8,13 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    import pandas
+    from matplotlib.figure import Figure
 
 
 def _round(probabilities: dict[str, float], digits: int = 4) -> dict[str, float]:
@@ -19,7 +24,7 @@ def _round(probabilities: dict[str, float], digits: int = 4) -> dict[str, float]
 def _top(probabilities: dict[str, float]) -> tuple[str | None, float | None]:
     if not probabilities:
         return None, None
-    label = max(probabilities, key=probabilities.get)
+    label = max(probabilities, key=probabilities.__getitem__)
     return label, float(probabilities[label])
 
 
@@ -52,8 +57,8 @@ class FacePrediction:
     def confidence(self) -> float | None:
         return _top(self.probabilities)[1]
 
-    def to_dict(self) -> dict:
-        out = {
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
             "box": [int(v) for v in self.box],
             "angle": round(float(self.angle), 1),
             "aligned": bool(self.aligned),
@@ -96,7 +101,7 @@ class Prediction:
     by_modality: dict[str, dict[str, float]] = field(default_factory=dict)
     faces: list[FacePrediction] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
-    sources: dict = field(default_factory=dict)
+    sources: dict[str, Any] = field(default_factory=dict)
     model: str = ""
 
     @property
@@ -114,7 +119,7 @@ class Prediction:
         """Whether there is a prediction (at least one modality was usable)."""
         return bool(self.probabilities)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict: ``top``, ``confidence``, ``probabilities``,
         ``modalities_used``, ``not_used``, ``contributions``, ``by_modality``, ``faces``,
         ``warnings``, ``sources``, ``model``."""
@@ -169,7 +174,7 @@ class Prediction:
         return self.summary()
 
 
-def format_table(rows: Sequence[Sequence], header: Sequence[str]) -> str:
+def format_table(rows: Sequence[Sequence[object]], header: Sequence[str]) -> str:
     """A plain fixed-width text table.
 
     >>> print(format_table([["a", 1]], ["name", "n"]))
@@ -201,14 +206,14 @@ class VideoAnalysis:
     every: float
     duration_s: float
     fps: float
-    rows: list[dict] = field(default_factory=list)
+    rows: list[dict[str, Any]] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.rows)
 
     @property
-    def columns(self) -> dict[str, list]:
+    def columns(self) -> dict[str, list[Any]]:
         """``{column: values}``, in row order (what a DataFrame is built from)."""
         names = ["time", "track", "box", "top", "confidence", "modalities", *self.labels]
         return {name: [row.get(name) for row in self.rows] for name in names}
@@ -218,7 +223,7 @@ class VideoAnalysis:
         """Face track ids, in order of first appearance."""
         return list(dict.fromkeys(r["track"] for r in self.rows if r["track"] is not None))
 
-    def to_pandas(self):
+    def to_pandas(self) -> pandas.DataFrame:
         """The rows as a ``pandas.DataFrame`` (pandas is not an emozoo dependency)."""
         try:
             import pandas
@@ -244,7 +249,7 @@ class VideoAnalysis:
                 )
         return path
 
-    def summary(self) -> list[dict]:
+    def summary(self) -> list[dict[str, Any]]:
         """Per track (and ``None``: steps without a face): span, steps, dominant emotion."""
         out = []
         for track in [*self.tracks, None]:
@@ -252,7 +257,7 @@ class VideoAnalysis:
             if not rows:
                 continue
             mean = {label: float(np.mean([r[label] for r in rows])) for label in self.labels}
-            top = max(mean, key=mean.get)
+            top = max(mean, key=mean.__getitem__)
             out.append(
                 {
                     "track": track,
@@ -285,7 +290,7 @@ class VideoAnalysis:
             text += f"\n... {len(self.rows) - len(shown)} more rows"
         return text
 
-    def plot(self, path: str | Path | None = None):
+    def plot(self, path: str | Path | None = None) -> Figure:
         """A timeline figure: one panel per face track (and one for steps without a
         face), stacked probabilities over time. Saved as PNG when ``path`` is given."""
         from emozoo.inference.plots import plot_timeline
