@@ -16,6 +16,7 @@ is its builder's docstring.
 from __future__ import annotations
 
 import functools
+import importlib
 import inspect
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -89,7 +90,17 @@ def register_family(spec: FamilySpec) -> FamilySpec:
 
 
 def get_family(name: str) -> FamilySpec:
-    """The spec of family (architecture) ``name``; ``KeyError`` listing the known ones."""
+    """The spec of family (architecture) ``name``; ``KeyError`` listing the known ones.
+
+    A family is its folder: one not registered yet is imported (``emozoo.models.<name>``),
+    so a fused family names its encoder families without importing them first.
+    """
+    if name not in _FAMILIES and name.isidentifier():
+        try:
+            importlib.import_module(f"emozoo.models.{name}")
+        except ModuleNotFoundError as error:
+            if error.name != f"emozoo.models.{name}":
+                raise
     try:
         return _FAMILIES[name]
     except KeyError:

@@ -6,14 +6,6 @@ modality once (its spec's ``encoders``); a card names its encoders' registered m
 import keras
 import keras_hub
 
-from emozoo.models import (  # noqa: F401  (encoders)
-    audio_lstm,
-    audio_whisper,
-    face_au,
-    face_cnn,
-    text_bilstm,
-    text_minilm,
-)
 from emozoo.models.family import (
     ExportHints,
     FamilySpec,
