@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import threading
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -26,6 +27,16 @@ from emozoo.inference.saliency import occlusion_saliency
 from emozoo.inference.speech import SpeechDetector
 from emozoo.preprocessing.wordpiece import WordPiece
 
+if TYPE_CHECKING:
+    from emozoo.inference.results import VideoAnalysis
+
+#: An image :meth:`EmotionRecognizer.predict` takes: a path or an RGB uint8 array.
+ImageInput = str | Path | np.ndarray
+#: Audio: a path, a waveform array (with ``sample_rate``) or ``(waveform, sample_rate)``.
+AudioInput = str | Path | np.ndarray | tuple[np.ndarray, int]
+#: Facial action units: values, ``{AU name: value}``, or an OpenFace 2 / py-feat CSV path.
+AUInput = str | Path | np.ndarray | Sequence[float] | Mapping[str, float]
+
 #: Items prepared and run through the network at once by :meth:`predict_batch`.
 CHUNK_ITEMS = 512
 #: Occlusion square and step (pixels of the model's 48x48 face input).
@@ -42,7 +53,7 @@ class _Item:
     aus: np.ndarray | None = None
     not_used: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
-    sources: dict = field(default_factory=dict)
+    sources: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -140,7 +151,7 @@ class EmotionRecognizer:
             if speech_detection is not None and pre.audio is not None
             else None
         )
-        self._token_counter = None
+        self._token_counter: WordPiece | None = None
         self._token_counter_lock = threading.Lock()  # built once, on the first long text
 
     # -- properties ----------------------------------------------------------------
@@ -164,12 +175,13 @@ class EmotionRecognizer:
                 f"{self.model_name} takes {', '.join(self.modalities)}; it cannot use {argument}="
             )
 
-    def find_faces(self, image, detect_faces: bool | None = None) -> list[Face]:
+    def find_faces(self, image: ImageInput, detect_faces: bool | None = None) -> list[Face]:
         """The faces of an image (path or RGB array), largest first, aligned and cropped.
 
         With ``detect_faces=False`` the whole image is one face crop.
         """
         self._check_modality("face", "image")
+        assert self.detector is not None  # set for every model that takes faces
         rgb, _ = load_image(image)
         detect = self.detect_faces if detect_faces is None else detect_faces
         if not detect:
@@ -177,8 +189,18 @@ class EmotionRecognizer:
             return [Face(box=(0, 0, rgb.shape[1], rgb.shape[0]), crop=gray)]
         return self.detector.detect(rgb, max_faces=self.max_faces)
 
-    def _read(self, image, text, audio, sample_rate, detect_faces, on_error, face_au=None) -> _Item:
+    def _read(
+        self,
+        image: ImageInput | None,
+        text: str | None,
+        audio: AudioInput | None,
+        sample_rate: int | None,
+        detect_faces: bool | None,
+        on_error: str,
+        face_au: AUInput | None = None,
+    ) -> _Item:
         item = _Item()
+        value: Any  # one of the inputs above, by modality
         for modality, argument, value in (
             ("face", "image", image),
             ("text", "text", text),
@@ -203,7 +225,7 @@ class EmotionRecognizer:
                 item.not_used[modality] = f"unreadable: {error}"
         return item
 
-    def _read_image(self, item: _Item, image, detect_faces) -> None:
+    def _read_image(self, item: _Item, image: ImageInput, detect_faces: bool | None) -> None:
         name = str(image) if isinstance(image, (str, Path)) else "image array"
         item.sources["image"] = name
         faces = self.find_faces(image, detect_faces)
@@ -211,12 +233,14 @@ class EmotionRecognizer:
             item.not_used["face"] = f"no face found in {name}"
         item.faces = faces
 
-    def _read_aus(self, item: _Item, values) -> None:
+    def _read_aus(self, item: _Item, values: AUInput) -> None:
         """Action units: 35 OpenFace values, a dict of AU names, or an OpenFace 2 /
         py-feat CSV (its usable frames averaged into one vector)."""
         name = str(values) if isinstance(values, (str, Path)) else "AU values"
         item.sources["face_au"] = name
-        rows = self.runner.preprocessor.face_au(values)
+        pre = self.runner.preprocessor.face_au
+        assert pre is not None  # the model takes face_au (checked by _read)
+        rows = pre(values)
         if np.isnan(rows).all():
             item.not_used["face_au"] = f"no AU value in {name}"
             return
@@ -224,7 +248,7 @@ class EmotionRecognizer:
             warnings.simplefilter("ignore", RuntimeWarning)
             item.aus = np.nanmean(rows, axis=0).astype(np.float32)
 
-    def _read_text(self, item: _Item, text) -> None:
+    def _read_text(self, item: _Item, text: str) -> None:
         text = clean_text(text)
         item.sources["text"] = text
         if not text:
@@ -232,7 +256,7 @@ class EmotionRecognizer:
         else:
             item.text = text
 
-    def _read_audio(self, item: _Item, audio, sample_rate) -> None:
+    def _read_audio(self, item: _Item, audio: AudioInput, sample_rate: int | None) -> None:
         clip = load_audio(audio, sample_rate=sample_rate, target_rate=self.sample_rate)
         item.sources["audio"] = clip.source
         item.sources["audio_seconds"] = round(clip.duration_s, 2)
@@ -266,11 +290,14 @@ class EmotionRecognizer:
         with self._token_counter_lock:
             if self._token_counter is None:
                 pre = self.runner.preprocessor.text
+                assert pre is not None  # only texts are counted
                 self._token_counter = WordPiece(pre.vocabulary, pre.lowercase, pre.strip_accents)
         return len(self._token_counter(text))
 
     # -- running -------------------------------------------------------------------
-    def _encode(self, items: list[_Item]) -> tuple[dict, list[_Slots], np.ndarray | None]:
+    def _encode(
+        self, items: list[_Item]
+    ) -> tuple[dict[str, np.ndarray], list[_Slots], np.ndarray | None]:
         """Preprocess and encode every item's faces, text and audio windows in batches.
 
         Returns the embedding banks, each item's positions in them, and the preprocessed
@@ -278,7 +305,10 @@ class EmotionRecognizer:
         """
         runner, pre = self.runner, self.runner.preprocessor
         slots = [_Slots() for _ in items]
-        crops, texts, windows, aus = [], [], [], []
+        crops: list[np.ndarray] = []
+        texts: list[str] = []
+        windows: list[np.ndarray] = []
+        aus: list[np.ndarray] = []
         for item, slot in zip(items, slots, strict=True):
             if "face" not in item.not_used:
                 slot.faces = list(range(len(crops), len(crops) + len(item.faces)))
@@ -296,9 +326,11 @@ class EmotionRecognizer:
         banks: dict[str, np.ndarray] = {}
         face_inputs = None
         if crops:
+            assert pre.face is not None  # faces were read: the model takes them
             face_inputs = pre.face(crops)
             banks["face"] = runner.encode("face", face_inputs)
         if texts:
+            assert pre.text is not None  # texts were read: the model takes them
             ids = pre.text(texts)
             unknown = pre.text.unknown_only(ids)
             for item, slot in zip(items, slots, strict=True):
@@ -306,7 +338,7 @@ class EmotionRecognizer:
                     # All [UNK]: the model would answer from its bias, confidently.
                     item.not_used["text"] = "no known words: every token is unknown ([UNK])"
                     message = (
-                        f"text {item.text[:40]!r}: no word the model knows (every token is "
+                        f"text {(item.text or '')[:40]!r}: no word the model knows (every token is "
                         "unknown to its vocabulary); the text is not used"
                     )
                     item.warnings.append(message)
@@ -323,7 +355,9 @@ class EmotionRecognizer:
         return banks, slots, face_inputs
 
     def _warn_if_truncated(self, item: _Item) -> None:
-        length = self.runner.preprocessor.text.sequence_length
+        pre = self.runner.preprocessor.text
+        assert pre is not None and item.text is not None  # a text the model took
+        length = pre.sequence_length
         count = self._count_tokens(item.text)
         if count > length:
             message = f"text truncated to its first {length} of {count} tokens"
@@ -380,6 +414,7 @@ class EmotionRecognizer:
                 if face is None:
                     continue
                 detected = item.faces[k]
+                assert face_inputs is not None  # the item has a face
                 heat, heat_label = self._saliency(face_inputs[face]) if saliency else (None, None)
                 prediction.faces.append(
                     FacePrediction(
@@ -412,11 +447,11 @@ class EmotionRecognizer:
     # -- public --------------------------------------------------------------------
     def predict(
         self,
-        image=None,
+        image: ImageInput | None = None,
         text: str | None = None,
-        audio=None,
+        audio: AudioInput | None = None,
         *,
-        face_au=None,
+        face_au: AUInput | None = None,
         sample_rate: int | None = None,
         detect_faces: bool | None = None,
         contributions: bool = True,
@@ -468,11 +503,11 @@ class EmotionRecognizer:
 
     def predict_batch(
         self,
-        images: Sequence | None = None,
-        texts: Sequence[str] | None = None,
-        audios: Sequence | None = None,
+        images: Sequence[ImageInput | None] | np.ndarray | None = None,
+        texts: Sequence[str | None] | None = None,
+        audios: Sequence[AudioInput | None] | None = None,
         *,
-        face_aus: Sequence | None = None,
+        face_aus: Sequence[AUInput | None] | np.ndarray | None = None,
         sample_rate: int | None = None,
         detect_faces: bool | None = None,
         contributions: bool = False,
@@ -496,7 +531,7 @@ class EmotionRecognizer:
         """
         if on_error not in ("raise", "skip"):
             raise ValueError(f"on_error must be 'raise' or 'skip', got {on_error!r}")
-        given = {}
+        given: dict[str, list[Any]] = {}
         for name, values in (
             ("images", images),
             ("texts", texts),
@@ -547,7 +582,7 @@ class EmotionRecognizer:
                 bar.update(len(results))
         return results
 
-    def analyze_video(self, path: str | Path, every: float = 0.5, **kwargs):
+    def analyze_video(self, path: str | Path, every: float = 0.5, **kwargs: Any) -> VideoAnalysis:
         """Emotions over time in a video; see :func:`emozoo.inference.video.analyze_video`.
 
         >>> rec = EmotionRecognizer()  # doctest: +SKIP
