@@ -165,7 +165,7 @@ def on_tensorflow() -> bool:
 
 
 def save_samples(samples: Samples, path: Path) -> None:
-    arrays = {f"input:{k}": v for k, v in samples.inputs.items()}
+    arrays: dict[str, Any] = {f"input:{k}": v for k, v in samples.inputs.items()}
     if samples.labels is not None:
         arrays["labels"] = samples.labels
     np.savez(path, **arrays)

@@ -17,9 +17,17 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from emozoo.export import common
 from emozoo.export.parity import ParityError, ParityReport, report_path
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from emozoo.export.parity import Tolerance
+    from emozoo.export.samples import Samples
+    from emozoo.export.source import ExportSource
 
 
 class ConverterError(RuntimeError):
@@ -61,23 +69,23 @@ def run_worker(args: list[str], what: str, timeout: float) -> None:
 
 def export_in_tensorflow(
     fmt: str,
-    source,
+    source: ExportSource,
     path: Path,
     *,
-    parity,
-    reference,
-    tolerance,
-    quantize=None,
-    representative=None,
+    parity: Samples,
+    reference: np.ndarray,
+    tolerance: Tolerance,
+    quantize: str | None = None,
+    representative: Samples | None = None,
     timeout: float = 1800,
-):
+) -> common.ExportResult:
     """Export ``source`` from a TensorFlow-backend subprocess (the current backend is not
     TensorFlow, e.g. a model trained on JAX). Parity is checked against the outputs of
     the model as it is in this process (``reference``)."""
     import numpy as np
 
-    with tempfile.TemporaryDirectory(prefix=".emozoo-export-", dir=path.parent) as tmp:
-        tmp = Path(tmp)
+    with tempfile.TemporaryDirectory(prefix=".emozoo-export-", dir=path.parent) as tmp_dir:
+        tmp = Path(tmp_dir)
         source.model.save(tmp / "model.keras")
         common.save_samples(parity, tmp / "parity.npz")
         np.save(tmp / "reference.npy", reference)

@@ -19,13 +19,16 @@ from __future__ import annotations
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from emozoo.export.flatbuffer import non_builtin_operators
 from emozoo.export.launcher import ConverterError
 from emozoo.export.runtime import OUTPUT_NAME
+
+if TYPE_CHECKING:
+    import keras
 
 #: The output name of an encoder part.
 EMBEDDING_OUTPUT = "embedding"
@@ -47,14 +50,14 @@ class LiteParts:
     sources: dict[str, str]
 
 
-def _same_weights(a, b) -> bool:
+def _same_weights(a: keras.Model, b: keras.Model) -> bool:
     wa, wb = a.get_weights(), b.get_weights()
     return len(wa) == len(wb) and all(
         x.shape == y.shape and np.array_equal(x, y) for x, y in zip(wa, wb, strict=True)
     )
 
 
-def unimodal_parts(model, modality: str):
+def unimodal_parts(model: keras.Model, modality: str) -> tuple[keras.Model, keras.Model]:
     """``(encoder, head)`` of a one-modality model with an ``embedding`` layer: the
     encoder ends at it, the head is the layers after it (dropout, classifier) over a
     new input named ``modality``."""
@@ -70,7 +73,7 @@ def unimodal_parts(model, modality: str):
     return encoder, keras.Model({modality: inputs}, x, name=f"{model.name}_head")
 
 
-def split_for_lite(name: str, model=None) -> LiteParts:
+def split_for_lite(name: str, model: keras.Model | None = None) -> LiteParts:
     """Cut registered model ``name`` (its shipped weights, or ``model``) into parts.
 
     A fused model is cut at its ``<modality>_encoder`` sub-models; each encoder whose
@@ -104,7 +107,7 @@ def split_for_lite(name: str, model=None) -> LiteParts:
     return LiteParts(dict(encoders), head, sources)
 
 
-def convert_part(model, path: Path, quantize: str | None, output_name: str) -> Path:
+def convert_part(model: keras.Model, path: Path, quantize: str | None, output_name: str) -> Path:
     """Write ``model`` as a batch-1 LiteRT file of builtin operators at ``path``.
 
     ``quantize``: ``None`` (float32), ``"float16"`` or ``"dynamic"`` weights.
@@ -118,8 +121,8 @@ def convert_part(model, path: Path, quantize: str | None, output_name: str) -> P
         raise ValueError(f"a part is float32, float16 or dynamic, not {quantize!r}")
     copy = export_copy(model, lite=True, quantize=quantize)
     path = Path(path)
-    with tempfile.TemporaryDirectory(prefix=".emozoo-export-", dir=path.parent) as tmp:
-        tmp = Path(tmp)
+    with tempfile.TemporaryDirectory(prefix=".emozoo-export-", dir=path.parent) as tmp_dir:
+        tmp = Path(tmp_dir)
         write_archive(copy, tmp / "saved_model", batch_size=1, output_name=output_name)
         flat = convert_saved_model(
             tmp / "saved_model",
@@ -145,7 +148,7 @@ class PartsInterpreter:
 
         interpreter, self.runtime = interpreter_class()
 
-        def runner(path):
+        def runner(path: Path) -> Any:  # a LiteRT signature runner
             it = interpreter(model_path=str(path))
             it.allocate_tensors()
             return it.get_signature_runner("serving_default")

@@ -22,6 +22,7 @@ only, then ``mlir_quantize`` with ``denylisted_nodes``).
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from emozoo.models.family import int8_float_layer_kinds
 
@@ -34,7 +35,7 @@ EMPTY_RANGE = 1e-6
 def float_layers(model) -> list[str]:
     """Names of the layers (at any depth) that stay float32 in an int8 export: those of
     the classes some model family's spec names (``FamilySpec.export.float_layers``)."""
-    kinds = int8_float_layer_kinds()
+    kinds: tuple[type[Any], ...] = int8_float_layer_kinds()  # Keras layer classes
     return sorted(
         {
             layer.name

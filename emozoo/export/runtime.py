@@ -10,6 +10,7 @@ only single-sample calls compare exactly with the batch-1 exports.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -17,7 +18,7 @@ OUTPUT_NAME = "probabilities"
 SERVING_SIGNATURE = "serving_default"
 
 
-def interpreter_class():
+def interpreter_class() -> tuple[Any, str]:
     """``(Interpreter class, runtime name)``: LiteRT's, else TensorFlow's."""
     try:
         from ai_edge_litert.interpreter import Interpreter

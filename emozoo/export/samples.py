@@ -9,7 +9,9 @@ parity and accuracy. A model is matched to data by its input names (``face``, ``
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import keras
 import numpy as np
@@ -52,6 +54,12 @@ class Samples:
             self.label_names,
             self.description,
         )
+
+
+#: Samples given for a parity check or int8 calibration: ``"auto"``, a :class:`Samples`,
+#: a dict of input arrays, or a ``tf.data.Dataset`` / iterable of input dicts (optionally
+#: with labels) (see :func:`as_samples`).
+SampleData = str | Samples | Mapping[str, np.ndarray] | Iterable[Any]
 
 
 def as_samples(data, model, what: str) -> Samples:

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import json
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from emozoo.export import common
 from emozoo.export.launcher import export_in_tensorflow
@@ -20,8 +22,16 @@ from emozoo.export.parity import ParityError, as_tolerance, compare, report_path
 from emozoo.export.runtime import OUTPUT_NAME, SavedModelRunner, keras_predict
 from emozoo.export.source import export_copy, resolve
 
+if TYPE_CHECKING:
+    import keras
+    import numpy as np
 
-def input_specs(model, batch_size: int | None) -> list[dict]:
+    from emozoo.export.parity import Tolerance
+    from emozoo.export.samples import SampleData, Samples
+    from emozoo.export.source import ExportSource
+
+
+def input_specs(model: keras.Model, batch_size: int | None) -> list[dict[str, Any]]:
     """``[{"name", "shape", "dtype"}]`` of ``model``'s inputs with a given batch size."""
     return [
         {"name": t.name, "shape": [batch_size, *map(int, t.shape[1:])], "dtype": str(t.dtype)}
@@ -30,10 +40,10 @@ def input_specs(model, batch_size: int | None) -> list[dict]:
 
 
 def write_archive(
-    model,
+    model: keras.Model,
     directory: Path,
     batch_size: int | None,
-    metadata: dict | None = None,
+    metadata: dict[str, Any] | None = None,
     output_name: str = OUTPUT_NAME,
 ) -> None:
     """Write ``model`` as a SavedModel with a named-input serving signature.
@@ -48,7 +58,7 @@ def write_archive(
     names = [t.name for t in model.inputs]
     specs = [tf.TensorSpec((batch_size, *t.shape[1:]), t.dtype, name=t.name) for t in model.inputs]
 
-    def serve(*args):
+    def serve(*args: Any) -> dict[str, Any]:
         return {output_name: model(dict(zip(names, args, strict=True)), training=False)}
 
     archive = ExportArchive()
@@ -59,14 +69,21 @@ def write_archive(
             labels = tf.constant(metadata["labels"])
             text = tf.constant(json.dumps(metadata))
 
-            def describe():
+            def describe() -> dict[str, Any]:
                 return {"labels": labels, "metadata": text}
 
             archive.add_endpoint("metadata", describe, input_signature=[])
         archive.write_out(str(directory), verbose=False)
 
 
-def export_saved_model(source, path: Path, *, parity, reference, tolerance):
+def export_saved_model(
+    source: ExportSource,
+    path: Path,
+    *,
+    parity: Samples,
+    reference: np.ndarray,
+    tolerance: Tolerance,
+) -> common.ExportResult:
     """Write the SavedModel of an already resolved source and check it (TensorFlow backend)."""
     metadata = build_metadata(
         source,
@@ -111,13 +128,13 @@ def export_saved_model(source, path: Path, *, parity, reference, tolerance):
 
 
 def to_saved_model(
-    model,
+    model: keras.Model | str | Path,
     path: str | Path,
     *,
-    labels=None,
-    parity_data="auto",
+    labels: Sequence[str] | None = None,
+    parity_data: SampleData = "auto",
     parity_samples: int | None = None,
-    tolerance=None,
+    tolerance: Tolerance | dict[str, float] | float | None = None,
 ) -> common.ExportResult:
     """Export ``model`` as a TensorFlow SavedModel folder for serving.
 

@@ -25,7 +25,9 @@ from __future__ import annotations
 
 import json
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from emozoo.export import common
 from emozoo.export.flatbuffer import (
@@ -42,13 +44,21 @@ from emozoo.export.runtime import TFLiteModel, keras_predict
 from emozoo.export.savedmodel import input_specs, write_archive
 from emozoo.export.source import export_copy, has_recurrent_layers, resolve
 
+if TYPE_CHECKING:
+    import keras
+    import numpy as np
+
+    from emozoo.export.parity import Tolerance
+    from emozoo.export.samples import SampleData, Samples
+    from emozoo.export.source import ExportSource
+
 #: ``quantize`` values: ``None`` keeps float32 weights and activations.
 QUANTIZE_MODES = (None, "float16", "dynamic", "int8")
 #: Calibration samples drawn for int8 unless told otherwise.
 DEFAULT_CALIBRATION_SAMPLES = 200
 
 
-def check_quantize(quantize) -> str | None:
+def check_quantize(quantize: str | None) -> str | None:
     """Normalise ``quantize`` (``"none"`` and ``"float32"`` mean ``None``)."""
     if quantize in (None, "none", "float32"):
         return None
@@ -97,7 +107,13 @@ def convert_saved_model(
     return output.read_bytes()
 
 
-def _check_copy(model, source, parity, reference, count: int = 8) -> None:
+def _check_copy(
+    model: keras.Model,
+    source: ExportSource,
+    parity: Samples,
+    reference: np.ndarray,
+    count: int = 8,
+) -> None:
     """The export copy (unrolled, with stand-in layers) must compute what the model does."""
     rows = {k: v[:count] for k, v in parity.inputs.items()}
     copied = keras_predict(model, rows)
@@ -111,14 +127,14 @@ def _check_copy(model, source, parity, reference, count: int = 8) -> None:
 
 
 def export_tflite(
-    source,
+    source: ExportSource,
     path: Path,
     *,
     quantize: str | None,
-    representative,
-    parity,
-    reference,
-    tolerance,
+    representative: Samples | None,
+    parity: Samples,
+    reference: np.ndarray,
+    tolerance: Tolerance,
     timeout: float = 1800,
 ) -> common.ExportResult:
     """Convert, label and check an already resolved source (TensorFlow backend)."""
@@ -143,8 +159,8 @@ def export_tflite(
         )
         metadata["export"]["float_layers"] = kept_float
     what = f"The TFLite conversion of {source.name} (quantize={quantize})"
-    with tempfile.TemporaryDirectory(prefix=".emozoo-export-", dir=path.parent) as tmp:
-        tmp = Path(tmp)
+    with tempfile.TemporaryDirectory(prefix=".emozoo-export-", dir=path.parent) as tmp_dir:
+        tmp = Path(tmp_dir)
         common.step(
             "tracing the model at batch 1" + (" (recurrent layers unrolled)" if unroll else "")
         )
@@ -212,16 +228,16 @@ def export_tflite(
 
 
 def to_tflite(
-    model,
+    model: keras.Model | str | Path,
     path: str | Path,
     quantize: str | None = None,
     *,
-    labels=None,
-    representative_data=None,
+    labels: Sequence[str] | None = None,
+    representative_data: SampleData | None = None,
     calibration_samples: int = DEFAULT_CALIBRATION_SAMPLES,
-    parity_data="auto",
+    parity_data: SampleData = "auto",
     parity_samples: int | None = None,
-    tolerance=None,
+    tolerance: Tolerance | dict[str, float] | float | None = None,
     timeout: float = 1800,
 ) -> common.ExportResult:
     """Export ``model`` as a ``.tflite`` file (batch 1, builtin operators only).
@@ -278,7 +294,7 @@ def to_tflite(
     parity = common.parity_samples(source, parity_data, parity_samples)
     common.step(f"running the Keras model on {len(parity)} samples")
     reference = keras_predict(source.model, parity.inputs)
-    kwargs = dict(
+    kwargs: dict[str, Any] = dict(
         quantize=quantize,
         representative=representative,
         parity=parity,
