@@ -77,7 +77,7 @@ def split_for_lite(name: str, model: keras.Model | None = None) -> LiteParts:
     """Cut registered model ``name`` (its shipped weights, or ``model``) into parts.
 
     A fused model is cut at its ``<modality>_encoder`` sub-models; each encoder whose
-    weights equal a registered one-modality model's (the ``encoders`` its recipe names)
+    weights equal a registered one-modality model's (the ``encoders`` its card names)
     is marked as that model's, so the build reuses that model's encoder file.
     """
     from emozoo.models.fusion.compose import split_fused
@@ -94,7 +94,7 @@ def split_for_lite(name: str, model: keras.Model | None = None) -> LiteParts:
     if cut is None:
         raise ValueError(f"{name} has no <modality>_encoder sub-models to cut at")
     encoders, head = cut
-    named = dict((entry.recipe or {}).get("encoders") or {})
+    named = dict(entry.encoders)
     sources = {}
     for modality, encoder in encoders.items():
         source = named.get(modality)
