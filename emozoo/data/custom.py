@@ -80,7 +80,13 @@ def from_image_folder(
             report.skipped.append((str(path), str(error)))
     stack = np.stack(images) if images else np.zeros((0, image_size, image_size), np.uint8)
     return Records(
-        Path(root).name, "custom", "face", stack, indices[kept], labels, {"skipped": report.count}
+        Path(root).name,
+        "custom",
+        "face",
+        stack,
+        indices[kept],
+        tuple(labels),
+        {"skipped": report.count},
     )
 
 
@@ -92,7 +98,9 @@ def from_audio_folder(root: str | Path, labels: Sequence[str]) -> Records:
     """
     files = _class_folders(Path(root), AUDIO_SUFFIXES)
     indices = encode_labels([label for _, label in files], labels)
-    return Records(Path(root).name, "custom", "audio", [str(p) for p, _ in files], indices, labels)
+    return Records(
+        Path(root).name, "custom", "audio", [str(p) for p, _ in files], indices, tuple(labels)
+    )
 
 
 def from_text_csv(
@@ -110,7 +118,9 @@ def from_text_csv(
     if missing:
         raise ValueError(f"{path} lacks columns {missing}; it has {list(rows[0])}")
     indices = encode_labels([r[label_column] for r in rows], labels)
-    return Records(path.stem, "custom", "text", [r[text_column] for r in rows], indices, labels)
+    return Records(
+        path.stem, "custom", "text", [r[text_column] for r in rows], indices, tuple(labels)
+    )
 
 
 @dataclass
@@ -322,6 +332,7 @@ def from_manifest(
         for m in modalities:
             value = inputs[m]
             if m == "text":
+                assert tokenizer is not None  # the model takes text
                 value = tokenizer(value)
             out[m] = value
             if preprocessor.multimodal:

@@ -7,14 +7,21 @@ indices into the records' label set. Same seed, same batches.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import tensorflow as tf
 
 from emozoo.data.augment import AUGMENTERS
 from emozoo.data.records import Records
+
+if TYPE_CHECKING:
+    from emozoo.preprocessing import Preprocessor
+
+#: A batch as the model takes it: ``({input name: tensor}, label)``.
+_Batch = tuple[dict[str, Any], Any]
 
 AUTOTUNE = tf.data.AUTOTUNE
 
@@ -37,7 +44,7 @@ class SkipReport:
 
 def make_dataset(
     records: Records,
-    preprocessor,
+    preprocessor: Preprocessor,
     *,
     batch_size: int = 64,
     shuffle: bool = True,
@@ -118,7 +125,9 @@ def make_dataset(
     return ds.prefetch(AUTOTUNE)
 
 
-def tokens_shortest_first(records: Records, preprocessor) -> tuple[np.ndarray, np.ndarray]:
+def tokens_shortest_first(
+    records: Records, preprocessor: Preprocessor
+) -> tuple[np.ndarray, np.ndarray]:
     """Token ids ``(n, sequence_length)`` int32 of every text, and the order shortest first.
 
     For work on texts in batches of similar length (``bucket_by_length``); the order is
@@ -153,14 +162,14 @@ def length_batches(
     if batch_size < 1:
         raise ValueError(f"batch_size must be positive, got {batch_size}")
 
-    def lengths(ids):
+    def lengths(ids: tf.Tensor) -> tf.Tensor:
         return tf.reduce_sum(tf.cast(ids != 0, tf.int32), axis=1)
 
-    def sort_chunk(ids, labels):
+    def sort_chunk(ids: tf.Tensor, labels: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
         order = tf.argsort(lengths(ids), stable=True)
         return tf.gather(ids, order), tf.gather(labels, order)
 
-    def trim(ids, labels):
+    def trim(ids: tf.Tensor, labels: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
         return ids[:, : tf.maximum(tf.reduce_max(lengths(ids)), 1)], labels
 
     ds = ds.batch(batch_size * chunk_batches).map(sort_chunk, num_parallel_calls=AUTOTUNE)
@@ -172,7 +181,7 @@ def length_batches(
 
 
 def augment_dataset(
-    ds: tf.data.Dataset, augment: bool | Mapping[str, Mapping], seed: int
+    ds: tf.data.Dataset, augment: bool | Mapping[str, object], seed: int
 ) -> tf.data.Dataset:
     """Augment every modality present in batches of ``({modality: batch, ...}, label)``.
 
@@ -186,19 +195,19 @@ def augment_dataset(
     if unknown:
         raise ValueError(f"augment keys must be {', '.join(AUGMENTERS)}; got {sorted(unknown)}")
 
-    def fields(modality: str):
+    def fields(modality: str) -> dict[str, Any] | None:
         value = options.get(modality, True)
         return None if value is False else (dict(value) if isinstance(value, Mapping) else {})
 
     augmenters = {
-        m: cls(**fields(m))
+        m: cls(**kwargs)
         for m, cls in AUGMENTERS.items()
-        if fields(m) is not None and m in ds.element_spec[0]
+        if (kwargs := fields(m)) is not None and m in ds.element_spec[0]
     }
     if not augmenters:
         return ds
 
-    def apply(index, batch):
+    def apply(index: tf.Tensor, batch: _Batch) -> _Batch:
         inputs, label = batch
         inputs = dict(inputs)
         seed_pair = tf.stack([tf.cast(seed, tf.int64), index])
@@ -215,13 +224,15 @@ def augment_dataset(
     return ds.enumerate().map(apply, num_parallel_calls=AUTOTUNE, deterministic=True)
 
 
-def _add_missing_modalities(preprocessor, modality: str, missing: list[str]):
+def _add_missing_modalities(
+    preprocessor: Preprocessor, modality: str, missing: list[str]
+) -> Callable[[dict[str, Any], Any], _Batch]:
     """Feed a unimodal batch to a multimodal model: zeros and presence 0 for the others."""
     inputs_of = {m: preprocessor.for_modality(m) for m in missing}
     shapes = {m: p.input_shape for m, p in inputs_of.items()}
     dtypes = {m: p.input_dtype for m, p in inputs_of.items()}
 
-    def add(inputs, y):
+    def add(inputs: dict[str, Any], y: Any) -> _Batch:
         x = inputs[modality]
         batch = tf.shape(x)[0]
         inputs = {modality: x, f"{modality}_present": tf.ones((batch, 1))}

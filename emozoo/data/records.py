@@ -86,6 +86,7 @@ def concat_records(parts: list[Records]) -> Records:
     if len({(p.modality, p.label_names) for p in parts}) != 1:
         raise ValueError("Records to join must share modality and label set")
     first = parts[0]
+    items: np.ndarray | list[Any]
     if isinstance(first.items, np.ndarray):
         items = np.concatenate([p.items for p in parts])
     else:

@@ -70,7 +70,7 @@ class ModalityPreprocessor:
         """
         raise NotImplementedError
 
-    def finish_batch(self, batch):
+    def finish_batch(self, batch: Any) -> Any:
         """A batch of :meth:`dataset` elements as the model takes it (a tensor op)."""
         return batch
 
