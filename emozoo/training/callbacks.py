@@ -9,7 +9,7 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -184,7 +184,7 @@ class ConfusionMatrixLogger(keras.callbacks.Callback):
         self._predicting = model
         self.labels = tuple(labels)
         self.log_dir = Path(log_dir) if log_dir is not None else None
-        self._writer = None
+        self._writer: Any = None  # a tf.summary file writer, opened on first use
         self._predict = None
 
     def _predict_function(self):
@@ -304,7 +304,7 @@ def plot_history(history: dict[str, Sequence[float]], path: str | Path, title: s
     return path
 
 
-def write_history_csv(history: dict[str, Sequence[float]], path: str | Path) -> Path:
+def write_history_csv(history: Mapping[str, Sequence[float]], path: str | Path) -> Path:
     """``epoch,<metric>...`` rows, one per epoch."""
     keys = sorted(history)
     length = max((len(history[k]) for k in keys), default=0)

@@ -23,10 +23,10 @@ shift on the waveform; text: word dropout and an adjacent-word swap on the strin
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import keras
 import numpy as np
@@ -40,6 +40,19 @@ from emozoo.preprocessing.text import TextPreprocessor
 from emozoo.training.cache_keys import digest
 from emozoo.training.recipe import Recipe
 
+if TYPE_CHECKING:
+    import tensorflow as tf
+
+    from emozoo.data.records import Records
+    from emozoo.preprocessing import ModalityPreprocessor, Preprocessor
+
+    #: A teacher or student preprocessor as given: a model's, or its modality's.
+    _GivenPreprocessor: TypeAlias = (
+        Preprocessor | FacePreprocessor | AudioPreprocessor | TextPreprocessor
+    )
+    #: A teacher: a registered model name, a model, or a list of them (an ensemble).
+    _Teacher: TypeAlias = str | keras.Model | Sequence[str | keras.Model]
+
 #: Probabilities are clipped here before the logarithm (a float32 softmax can give 0).
 EPSILON = 1e-7
 #: Items of one step of the teacher's and the student's preprocessing.
@@ -47,7 +60,7 @@ CHUNK = 256
 
 
 @keras.saving.register_keras_serializable(package="emozoo")
-class DistillationLoss(keras.losses.Loss):
+class DistillationLoss(keras.losses.Loss):  # type: ignore[misc]  # keras ships no types
     """Soft-label loss over packed targets ``[one-hot label | labelled flag | teacher log-p]``.
 
     A target row of width ``num_classes`` (a plain one-hot label, as validation data
@@ -61,7 +74,7 @@ class DistillationLoss(keras.losses.Loss):
         temperature: float = 4.0,
         alpha: float = 0.7,
         name: str = "distillation",
-        **kwargs,
+        **kwargs: Any,
     ):
         super().__init__(name=name, **kwargs)
         if temperature <= 0:
@@ -74,7 +87,7 @@ class DistillationLoss(keras.losses.Loss):
         self.temperature = float(temperature)
         self.alpha = float(alpha)
 
-    def call(self, y_true, y_pred):
+    def call(self, y_true: Any, y_pred: Any) -> Any:
         c, t = self.num_classes, self.temperature
         log_p = ops.log(ops.clip(ops.cast(y_pred, "float32"), EPSILON, 1.0))
         y_true = ops.cast(y_true, "float32")
@@ -98,27 +111,27 @@ class DistillationLoss(keras.losses.Loss):
 
 
 @keras.saving.register_keras_serializable(package="emozoo")
-class LabelAccuracy(keras.metrics.Metric):
+class LabelAccuracy(keras.metrics.Metric):  # type: ignore[misc]  # keras ships no types
     """Accuracy on the rows that carry a label, reading the one-hot part of packed targets
     (``"accuracy"``, so that checkpoints and early stopping watch it as usual)."""
 
-    def __init__(self, num_classes: int, name: str = "accuracy", **kwargs):
+    def __init__(self, num_classes: int, name: str = "accuracy", **kwargs: Any):
         super().__init__(name=name, **kwargs)
         self.num_classes = int(num_classes)
         self.correct = self.add_variable(shape=(), initializer="zeros", name="correct")
         self.labelled = self.add_variable(shape=(), initializer="zeros", name="labelled")
 
-    def update_state(self, y_true, y_pred, sample_weight=None):
+    def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
         hard = ops.cast(y_true, "float32")[:, : self.num_classes]
         has_label = ops.cast(ops.sum(hard, axis=-1) > 0, "float32")
         hit = ops.cast(ops.argmax(hard, axis=-1) == ops.argmax(y_pred, axis=-1), "float32")
         self.correct.assign_add(ops.sum(hit * has_label))
         self.labelled.assign_add(ops.sum(has_label))
 
-    def result(self):
+    def result(self) -> Any:
         return self.correct / ops.maximum(self.labelled, 1.0)
 
-    def reset_state(self):
+    def reset_state(self) -> None:
         self.correct.assign(0.0)
         self.labelled.assign(0.0)
 
@@ -135,11 +148,11 @@ class DistillationData:
     """
 
     modality: str
-    items: list
+    items: list[Any]
     labels: np.ndarray
     source: str = ""
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         self.labels = np.asarray(self.labels, np.int64).reshape(-1)
         if len(self.items) != len(self.labels):
             raise ValueError(f"{len(self.items)} items but {len(self.labels)} labels")
@@ -150,7 +163,7 @@ class DistillationData:
         return len(self.labels)
 
     @classmethod
-    def from_records(cls, records) -> DistillationData:
+    def from_records(cls, records: Records) -> DistillationData:
         """Labelled items of :class:`emozoo.data.Records` (a dataset split, a folder)."""
         return cls(records.modality, list(records.items), records.labels, repr(records))
 
@@ -192,7 +205,12 @@ def _augment_text(text: str, rng: np.random.Generator) -> str:
 class _Copies:
     """Teacher and student inputs of one chunk of items, for one copy (0: clean)."""
 
-    def __init__(self, student_pre, teacher_pres: Sequence, seed: int):
+    def __init__(
+        self,
+        student_pre: ModalityPreprocessor,
+        teacher_pres: Sequence[ModalityPreprocessor],
+        seed: int,
+    ):
         self.student_pre = student_pre
         self.teacher_pres = list(teacher_pres)
         self.seed = seed
@@ -204,7 +222,7 @@ class _Copies:
                     "distil between face models of one input size"
                 )
 
-    def _raw(self, items: list) -> list:
+    def _raw(self, items: list[Any]) -> list[Any]:
         if isinstance(self.student_pre, FacePreprocessor):
             size = self.student_pre.image_size
             return [
@@ -220,10 +238,13 @@ class _Copies:
             return out
         return [str(i) for i in items]
 
-    def __call__(self, items: list, start: int, copy: int) -> tuple[np.ndarray, list[np.ndarray]]:
+    def __call__(
+        self, items: list[Any], start: int, copy: int
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
         raw = self._raw(items)
         rng = np.random.default_rng([self.seed, copy, start])
-        pres = [self.student_pre, *self.teacher_pres]
+        # One modality's preprocessors (the audio branch uses AudioPreprocessor's own).
+        pres: list[Any] = [self.student_pre, *self.teacher_pres]
         if isinstance(self.student_pre, AudioPreprocessor):
             if copy:
                 from emozoo.training.frozen_features import perturb
@@ -251,8 +272,8 @@ class _Copies:
 
 def teacher_targets(
     teachers: Sequence[keras.Model],
-    student_preprocessor,
-    teacher_preprocessors: Sequence,
+    student_preprocessor: ModalityPreprocessor,
+    teacher_preprocessors: Sequence[ModalityPreprocessor],
     data: DistillationData,
     *,
     copies: int,
@@ -322,18 +343,20 @@ def distillation_dataset(
     labels: np.ndarray,
     batch_size: int,
     seed: int = 0,
-):
+) -> tf.data.Dataset:
     """Shuffled batches of ``({modality: x}, packed target)``; each epoch draws one
     copy of every item at random (the teacher's outputs of that very copy)."""
     import tensorflow as tf
 
+    n: int
+    copies: int
     n, copies = student_inputs.shape[:2]
     targets = np.stack(
         [packed_targets(labels, teacher_log_probabilities[:, c]) for c in range(copies)], axis=1
     )
     rng = np.random.default_rng(seed)
 
-    def epoch():
+    def epoch() -> Iterator[tuple[dict[str, np.ndarray], np.ndarray]]:
         order = rng.permutation(n)
         chosen = rng.integers(copies, size=n)
         for start in range(0, n, batch_size):
@@ -345,14 +368,14 @@ def distillation_dataset(
     return tf.data.Dataset.from_generator(epoch, output_signature=({modality: x_spec}, y_spec))
 
 
-def _teacher_models(teacher: str | keras.Model | Sequence) -> list[tuple[keras.Model, Any]]:
+def _teacher_models(teacher: _Teacher) -> list[tuple[keras.Model, Any]]:
     """``[(model, preprocessor)]`` of a teacher name, model, or a list of them (ensemble)."""
     import emozoo
 
     teachers = [teacher] if isinstance(teacher, (str, keras.Model)) else list(teacher)
     if not teachers:
         raise ValueError("Give a teacher: a registered model name, a model, or a list of them")
-    out = []
+    out: list[tuple[keras.Model, Any]] = []
     for t in teachers:
         if isinstance(t, str):
             out.append((emozoo.load(t), emozoo.load_preprocessor(t)))
@@ -361,7 +384,7 @@ def _teacher_models(teacher: str | keras.Model | Sequence) -> list[tuple[keras.M
     return out
 
 
-def teacher_description(teacher) -> str:
+def teacher_description(teacher: _Teacher) -> str:
     """A teacher (or an ensemble) in words, for logs and cards."""
     names = [teacher] if isinstance(teacher, (str, keras.Model)) else list(teacher)
     names = [t if isinstance(t, str) else t.name for t in names]
@@ -371,18 +394,18 @@ def teacher_description(teacher) -> str:
 def distill(
     student: keras.Model,
     data: DistillationData,
-    teacher: str | keras.Model | Sequence,
-    val_ds=None,
+    teacher: _Teacher,
+    val_ds: tf.data.Dataset | None = None,
     *,
-    student_preprocessor=None,
-    teacher_preprocessors: Sequence | None = None,
+    student_preprocessor: _GivenPreprocessor | None = None,
+    teacher_preprocessors: Sequence[_GivenPreprocessor] | None = None,
     temperature: float = 4.0,
     alpha: float = 0.7,
     copies: int = 2,
     batch_size: int = 64,
     cache_dir: str | Path | None = None,
     seed: int = 0,
-    **fit_options,
+    **fit_options: Any,
 ) -> keras.callbacks.History:
     """Train ``student`` on ``teacher``'s soft labels (and the hard labels it has).
 
@@ -422,8 +445,9 @@ def distill(
         raise ValueError(f"copies must be 0 or more, got {copies}")
     if data.labels.max() >= len(labels):
         raise ValueError(f"label index {int(data.labels.max())} is outside {len(labels)} classes")
-    student_pre = student_preprocessor or emozoo.load_preprocessor(student.name)
-    student_pre = _modality_preprocessor(student_pre, data.modality)
+    student_pre = _modality_preprocessor(
+        student_preprocessor or emozoo.load_preprocessor(student.name), data.modality
+    )
     given = teacher_preprocessors or [p for _, p in teachers]
     if any(p is None for p in given):
         raise ValueError("Give teacher_preprocessors for teachers passed as models")
@@ -474,13 +498,13 @@ def distill(
     return history
 
 
-def _settings(pre) -> dict:
+def _settings(pre: ModalityPreprocessor) -> dict[str, Any]:
     """A modality preprocessor's public settings (what its inputs depend on)."""
     public = {k: v for k, v in vars(pre).items() if not k.startswith("_")}
     return {"class": type(pre).__name__, **public}
 
 
-def _modality_preprocessor(pre, modality: str):
+def _modality_preprocessor(pre: _GivenPreprocessor, modality: str) -> ModalityPreprocessor:
     """The ``modality`` part of a model's preprocessor (or ``pre`` itself if it is one)."""
     if isinstance(pre, (FacePreprocessor, AudioPreprocessor, TextPreprocessor)):
         return pre
@@ -490,8 +514,8 @@ def _modality_preprocessor(pre, modality: str):
 def distill_recipe(
     model: keras.Model,
     recipe: Recipe,
-    preprocessor,
-    val_ds,
+    preprocessor: _GivenPreprocessor | None,
+    val_ds: tf.data.Dataset | None,
     *,
     seed: int,
     cache_dir: str | Path,

@@ -50,7 +50,7 @@ class Distribution:
     is_chief: bool = True
     strategy: Any = None
 
-    def scope(self):
+    def scope(self) -> contextlib.AbstractContextManager[Any]:
         """Context in which the model's variables must be created and trained."""
         return self.strategy.scope() if self.strategy is not None else contextlib.nullcontext()
 

@@ -22,7 +22,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import keras
 
@@ -50,6 +50,9 @@ from emozoo.training.fit_data import (
 )
 from emozoo.training.optimizers import ScaledAdamW, warmup_cosine
 from emozoo.training.policies import PolicyReport, apply_policy, check_policy, set_mixed_precision
+
+if TYPE_CHECKING:
+    import tensorflow as tf
 
 logger = logging.getLogger("emozoo")
 
@@ -90,7 +93,7 @@ def resolve_mixed_precision(value: str | bool | None = "auto") -> str | None:
 # -- the model that trains -------------------------------------------------------------
 
 
-def _sync_batch_norm(config):
+def _sync_batch_norm(config: Any) -> Any:
     """Config with ``synchronized=True`` on every BatchNormalization (TensorFlow replicas
     then share batch statistics, so moving averages agree across replicas and workers)."""
     if isinstance(config, dict):
@@ -130,7 +133,7 @@ def _working_copy(model: keras.Model, dist: Distribution) -> keras.Model:
 def _as_prepared(model: keras.Model) -> PolicyReport:
     """The report of a model trained as its caller prepared it (``freeze=None``)."""
 
-    def params(variables) -> int:
+    def params(variables: Sequence[Any]) -> int:
         return sum(int(keras.ops.size(v)) for v in variables)
 
     return PolicyReport(
@@ -249,7 +252,13 @@ class _Batches:
     counts: Any = field(default=None, repr=False)
 
 
-def _batches(train_ds, val_ds, labels: Sequence[str], config: FitConfig, dist) -> _Batches:
+def _batches(
+    train_ds: tf.data.Dataset,
+    val_ds: tf.data.Dataset | None,
+    labels: Sequence[str],
+    config: FitConfig,
+    dist: Distribution,
+) -> _Batches:
     """One-hot targets; with ``scan``, one pass counting batches and labels."""
     import tensorflow as tf
 
@@ -281,7 +290,7 @@ def _alignment_targets(batches: _Batches) -> None:
     """The alignment wrapper's targets: the one-hot rows and the class index."""
     from emozoo.training.alignment import ALIGNMENT_OUTPUT
 
-    def targets(x, y):
+    def targets(x: Any, y: tf.Tensor) -> tuple[Any, dict[str, tf.Tensor]]:
         import tensorflow as tf
 
         return x, {_PREDICTIONS: y, ALIGNMENT_OUTPUT: tf.argmax(y, axis=-1)}
@@ -294,7 +303,7 @@ def _alignment_targets(batches: _Batches) -> None:
 # -- the run folder, its callbacks and its reports ------------------------------------------
 
 
-def _fingerprint(model: keras.Model, labels, config: FitConfig) -> dict[str, Any]:
+def _fingerprint(model: keras.Model, labels: Sequence[str], config: FitConfig) -> dict[str, Any]:
     """What a resumed run must share with the one that wrote the checkpoints."""
     policy = config.policy
     fingerprint = {
@@ -315,7 +324,7 @@ def _fingerprint(model: keras.Model, labels, config: FitConfig) -> dict[str, Any
 
 def _hparams(
     model: keras.Model,
-    labels,
+    labels: Sequence[str],
     config: FitConfig,
     batches: _Batches,
     precision: str | None,
@@ -349,7 +358,7 @@ def _callbacks(
     checkpoint: RunCheckpoint,
     trainee: _Trainee,
     batches: _Batches,
-    labels,
+    labels: Sequence[str],
     run_dir: Path,
     keep_logs: bool,
     dist: Distribution,
@@ -385,8 +394,8 @@ def _callbacks(
 def _write_reports(
     model: keras.Model,
     history: keras.callbacks.History,
-    val_ds,
-    labels,
+    val_ds: tf.data.Dataset | None,
+    labels: Sequence[str],
     config: FitConfig,
     run_dir: Path,
     summary: dict[str, Any],
@@ -413,7 +422,12 @@ def _write_reports(
 # -- the run ------------------------------------------------------------------------------
 
 
-def _check(model, train_ds, val_ds, config: FitConfig) -> tuple[Sequence[str], str | None]:
+def _check(
+    model: keras.Model,
+    train_ds: tf.data.Dataset,
+    val_ds: tf.data.Dataset | None,
+    config: FitConfig,
+) -> tuple[Sequence[str], str | None]:
     """Raise ``ValueError``/``TypeError`` naming a bad argument; the labels and precision."""
     if not isinstance(model, keras.Model):
         raise TypeError(f"model must be a keras.Model, got {type(model).__name__}")
@@ -470,8 +484,8 @@ def _distribution(config: FitConfig) -> Distribution:
 
 def fit(
     model: keras.Model,
-    train_ds,
-    val_ds=None,
+    train_ds: tf.data.Dataset,
+    val_ds: tf.data.Dataset | None = None,
     *,
     config: FitConfig | None = None,
     **options: Any,
@@ -632,8 +646,8 @@ def fit(
 
 def train(
     model: keras.Model,
-    train_ds,
-    val_ds,
+    train_ds: tf.data.Dataset,
+    val_ds: tf.data.Dataset | None,
     *,
     epochs: int,
     checkpoint_path: str | Path,

@@ -101,7 +101,7 @@ def cache_lower_states(
         bar.add(len(rows))
     if cache is not None:
         cache.parent.mkdir(parents=True, exist_ok=True)
-        arrays = {}
+        arrays: dict[str, Any] = {}
         for i, (s, m, y) in enumerate(batches):
             arrays.update({f"s{i}": s, f"m{i}": m, f"y{i}": y})
         np.savez(cache, **arrays)

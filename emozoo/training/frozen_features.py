@@ -16,7 +16,7 @@ time shift.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -113,7 +113,7 @@ def compute_features(
     rng = np.random.default_rng(seed)
     predict = tf.function(lambda x: features(x, training=False))
     bar = keras.utils.Progbar(len(records), unit_name="clip") if progress else None
-    out = None
+    out: np.ndarray | None = None
     for start in range(0, len(records), batch_size):
         paths = records.items[start : start + batch_size]
         clips = []
@@ -141,8 +141,8 @@ def compute_features(
             bar.add(len(paths))
     if cache is not None:
         Path(cache).parent.mkdir(parents=True, exist_ok=True)
-        np.save(cache, out)
-    return out
+        np.save(cache, out)  # type: ignore[arg-type]  # None only for empty records
+    return out  # type: ignore[return-value]  # None only for empty records
 
 
 def feature_dataset(
@@ -174,7 +174,7 @@ def feature_dataset(
 
 def train_head_on_features(
     model: keras.Model,
-    train_records: Sequence[Records] | Records,
+    train_records: Records,
     val_records: Records,
     preprocessor,
     *,

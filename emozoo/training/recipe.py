@@ -316,7 +316,7 @@ def load_recipe(target: str | Path) -> Recipe:
 # -- checks ----------------------------------------------------------------------
 
 
-def _default(item: dataclasses.Field) -> Any:
+def _default(item: dataclasses.Field[Any]) -> Any:
     if item.default is not dataclasses.MISSING:
         return item.default
     if item.default_factory is not dataclasses.MISSING:
