@@ -70,6 +70,12 @@ class Detection:
     keypoints: np.ndarray
 
 
+def _box(values: np.ndarray) -> tuple[float, float, float, float]:
+    """``(x, y, w, h)`` as floats."""
+    x, y, w, h = (float(v) for v in values)
+    return x, y, w, h
+
+
 def _iou_matrix(boxes: np.ndarray, box: np.ndarray) -> np.ndarray:
     x1 = np.maximum(boxes[:, 0], box[0])
     y1 = np.maximum(boxes[:, 1], box[1])
@@ -93,7 +99,7 @@ def weighted_nms(boxes: np.ndarray, keypoints: np.ndarray, scores: np.ndarray) -
         weights = scores[group][:, None]
         box = (boxes[group] * weights).sum(0) / weights.sum()
         points = (keypoints[group] * weights[:, :, None]).sum(0) / weights.sum()
-        kept.append(Detection(tuple(float(v) for v in box), float(scores[group[0]]), points))
+        kept.append(Detection(_box(box), float(scores[group[0]]), points))
         remaining = remaining[~overlap]
     return kept
 
@@ -151,7 +157,7 @@ class BlazeFace:
             batch[i] = cv2.resize(square, (INPUT_SIZE, INPUT_SIZE), interpolation=cv2.INTER_AREA)
         raw, logits = self._run(batch / 127.5 - 1.0)
         scores = 1.0 / (1.0 + np.exp(-np.clip(logits[..., 0].astype(np.float64), -100, 100)))
-        found = []
+        found: list[tuple[np.ndarray, ...]] = []
         for i, (x, y, side) in enumerate(windows):
             keep = scores[i] >= self.score_threshold
             r, anchors = raw[i][keep] / INPUT_SIZE, _ANCHORS[keep]
@@ -178,7 +184,7 @@ class BlazeFace:
         if not near.any():
             return None
         best = np.flatnonzero(near)[np.argmax(scores[near])]
-        return Detection(tuple(float(v) for v in boxes[best]), float(scores[best]), keypoints[best])
+        return Detection(_box(boxes[best]), float(scores[best]), keypoints[best])
 
     def detect(self, rgb: np.ndarray) -> list[Detection]:
         """Faces in ``rgb`` (``HxWx3`` uint8), best first."""

@@ -16,6 +16,7 @@ import math
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 import cv2
 import numpy as np
@@ -59,7 +60,7 @@ def _drop_merged(detections: list) -> list:
 
 
 def _cascade(name: str) -> cv2.CascadeClassifier:
-    path = Path(cv2.data.haarcascades) / name
+    path = Path(cv2.data.haarcascades) / name  # type: ignore[attr-defined]  # not in cv2's stubs
     cascade = cv2.CascadeClassifier(str(path))
     if cascade.empty():
         raise RuntimeError(
@@ -180,7 +181,8 @@ class FaceDetector:
             if count >= self.strong_neighbors or self._confirmed(small, box)
         ]
         boxes = [tuple(int(round(v / scale)) for v in box) for box in kept]
-        return sorted(boxes, key=lambda b: -b[2] * b[3])
+        # OpenCV's boxes are (x, y, w, h).
+        return sorted(cast(list[tuple[int, int, int, int]], boxes), key=lambda b: -b[2] * b[3])
 
     def _confirmed(self, gray: np.ndarray, box) -> bool:
         """Whether the second cascade finds a face overlapping ``box`` (searched near it only)."""
@@ -243,6 +245,7 @@ class FaceDetector:
 
     def _detect_blazeface(self, image: np.ndarray, max_faces: int | None) -> list[Face]:
         """BlazeFace boxes, reframed as FER2013 frames its faces, levelled by its eyes."""
+        assert self._blazeface is not None  # method="blazeface"
         gray = self.gray(image)
         rgb = cv2.cvtColor(gray, cv2.COLOR_GRAY2RGB) if np.asarray(image).ndim == 2 else image
         if rgb.shape[-1] == 4:

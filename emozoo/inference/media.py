@@ -57,6 +57,7 @@ def load_image(image: str | Path | np.ndarray) -> tuple[np.ndarray, str]:
     >>> rgb.shape, name
     ((20, 30, 3), 'image array')
     """
+    array: np.ndarray | None
     if isinstance(image, np.ndarray):
         array, name = image, "image array"
     elif isinstance(image, (str, Path)):

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -126,7 +127,7 @@ class SpeechDetector:
         self.min_speech_s = float(min_speech_s)
         # The detectors keep state between frames: one call at a time per detector.
         self._lock = threading.Lock()
-        self._engine = None
+        self._engine: Any = None  # the method's detector, loaded on first use
 
     def __repr__(self) -> str:
         return f"SpeechDetector({self.method!r}, threshold={self.threshold})"
