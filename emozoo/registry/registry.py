@@ -336,6 +336,7 @@ def register_model(
         parent.pop("weights", None)
         parent.pop("lite", None)  # built from the base's weights, not these
         parent.pop("headline", None)
+        parent.pop("recipe", None)  # how the base's weights were trained (model: <base>)
     elif architecture is not None:
         parent = {"architecture": architecture, "config": {}, "preprocessing": {}}
     else:
