@@ -32,7 +32,7 @@ VECTOR_FLAGS = (
 
 
 def _cpuinfo(path: Path = Path("/proc/cpuinfo")) -> tuple[str, set[str]]:
-    model, flags = "", set()
+    model, flags = "", set[str]()
     try:
         text = path.read_text(encoding="utf-8", errors="replace")
     except OSError:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any, cast
 
 import numpy as np
 
@@ -63,8 +64,8 @@ def evaluate_registered(
         split = (
             None if parts is None else {"encoders": parts[0], "head": parts[1], "embeddings": {}}
         )
-    reports = {}
-    pair_splits = {}
+    reports: dict[str, EvaluationReport | RetrievalReport] = {}
+    pair_splits: dict[Any, Any] = {}
     real_pairs: dict = {"models": {name: (model, split)}}
     all_sets = evaluation_sets(entry.recipe)
     unknown = set(sets or []) - set(all_sets)
@@ -72,6 +73,7 @@ def evaluate_registered(
         raise ValueError(
             f"{name} has no evaluation sets {sorted(unknown)}; it has {list(all_sets)}"
         )
+    report: EvaluationReport | RetrievalReport
     for set_name, specs in all_sets.items():
         if sets is not None and set_name not in sets:
             continue
@@ -116,7 +118,8 @@ def evaluate_registered(
                 keep = [t.name for t in evaluated.inputs]
                 ds = ds.map(lambda x, y, keep=keep: ({k: x[k] for k in keep}, y))
         else:
-            specs, condition = _split_condition(specs)
+            # A list spec ([dataset, split, {kwargs}?] ...): the dict specs are above.
+            specs, condition = _split_condition(cast(list, specs))
             records = records_for(specs, root)
             if condition is None:
                 ds = make_dataset(records, preprocessor, batch_size=256, shuffle=False)
@@ -236,7 +239,10 @@ def _retrieval_report(model, spec: dict, preprocessor, cache: dict, root=None) -
             np.asarray(encoder.predict(items, batch_size=256, verbose=0)),
             sources[modality].labels[index],
         ]
-    return RetrievalReport.from_embeddings("", *embedded, k=spec.get("k", 10))
+    queries, query_labels, gallery, gallery_labels = embedded
+    return RetrievalReport.from_embeddings(
+        "", queries, query_labels, gallery, gallery_labels, k=spec.get("k", 10)
+    )
 
 
 def sample_pairs(pairs, count: int):
@@ -293,7 +299,8 @@ def _real_pair_predictions(name: str, spec: dict, cache: dict, root=None):
 
     if parts is None:
         if len(entry.modalities) > 1:
-            inputs = preprocessor(**{m: list(raw(m)) for m in wanted})
+            given: dict[str, Any] = {m: list(raw(m)) for m in wanted}
+            inputs = preprocessor(**given)
         else:
             inputs = {wanted[0]: raw(wanted[0])}
         return labels, np.asarray(model.predict(inputs, batch_size=64, verbose=0))
