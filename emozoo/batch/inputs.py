@@ -126,7 +126,8 @@ def read_manifest_items(path: str | Path) -> list[BatchItem]:
         given = Path(value).expanduser()
         return str(given if given.is_absolute() else path.parent / given)
 
-    items, seen = [], {}
+    items: list[BatchItem] = []
+    seen: dict[str, int] = {}
     for number, row in enumerate(rows, start=1):
         key = (row.get(MANIFEST_KEY) or "").strip() or f"{path.name}:{number}"
         if key in seen:

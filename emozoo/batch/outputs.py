@@ -132,7 +132,7 @@ def _csv_rows(text: str, columns, where: str) -> tuple[list[dict], bool]:
     _check_columns(header, columns, where)
     if partial:
         body = body[:-1]
-    rows = []
+    rows: list[dict] = []
     for number, record in enumerate(body, start=2):
         if len(record) != len(header):
             if number == len(body) + 1:  # a last record cut inside a quoted text
@@ -242,7 +242,7 @@ class LocalOutput:
         if self.format == "parquet":
             rows, journal, cut = _parquet_parts(self.path, self.columns)
             existing = rows + journal
-            self._pending = existing  # merged into the Parquet file by close()
+            self._pending: list[dict] | None = existing  # merged into the Parquet file by close()
             self._target = Path(f"{self.path}{JOURNAL_SUFFIX}")
             if cut:
                 _write_lines(self._target, (encode_json(row) for row in journal))

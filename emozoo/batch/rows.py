@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any, cast
 
 import numpy as np
 
@@ -43,11 +44,11 @@ def make_row(
     error: str | None = None,
 ) -> dict:
     """A row from its parts (probabilities rounded; ``top`` is the most probable label)."""
-    row = {"key": item.key, "inputs": item.inputs, "top": None, "confidence": None}
+    row: dict[str, Any] = {"key": item.key, "inputs": item.inputs, "top": None, "confidence": None}
     for label in labels:
         row[label] = None
     if probabilities:
-        top = max(probabilities, key=probabilities.get)
+        top = max(probabilities, key=probabilities.__getitem__)
         row["top"], row["confidence"] = top, round(float(probabilities[top]), 4)
         for label in labels:
             row[label] = round(float(probabilities[label]), 4)
@@ -128,7 +129,7 @@ def predict_rows(recognizer, items: Sequence[BatchItem], video_every: float = 0.
     if batch:
         for (i, _), row in zip(batch, _predict_many(recognizer, items, batch), strict=True):
             rows[i] = row
-    return rows
+    return cast(list[dict], rows)  # every position is filled above
 
 
 def _predict_many(recognizer, items, batch) -> list[dict]:

@@ -347,7 +347,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.emozoo = state
-    app.openapi = _custom_openapi(app)
+    app.openapi = _custom_openapi(app)  # type: ignore[method-assign]  # FastAPI's documented way
 
     @app.exception_handler(InputError)
     async def refused(request: Request, error: InputError):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Collection
 from dataclasses import dataclass, field
+from typing import Any
 
 from emozoo.serving.limits import InputError
 
@@ -59,7 +60,13 @@ async def read_multipart(
 
     boundary = multipart_boundary(content_type)
     parts: dict[str, Part] = {}
-    state = {"current": None, "header": b"", "value": b"", "disposition": None, "ended": False}
+    state: dict[str, Any] = {
+        "current": None,
+        "header": b"",
+        "value": b"",
+        "disposition": None,
+        "ended": False,
+    }
 
     def on_part_begin():
         state["current"], state["disposition"] = None, None

@@ -14,6 +14,7 @@ import sys
 import time
 import uuid
 from datetime import datetime, timezone
+from typing import Any
 
 from emozoo.serving.limits import InputError
 
@@ -73,7 +74,7 @@ class AccessLog:
         given = _header(scope, b"x-request-id")
         rid = given if given and _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = rid
-        seen = {"status": None, "in": 0, "out": 0, "gone": False}
+        seen: dict[str, Any] = {"status": None, "in": 0, "out": 0, "gone": False}
 
         async def counting_receive():
             message = await receive()
@@ -201,6 +202,6 @@ def configure_access_log(stream=None, level: int = logging.INFO) -> logging.Logg
     if not any(getattr(h, "_emozoo_access", False) for h in logger.handlers):
         handler = logging.StreamHandler(stream or sys.stderr)
         handler.setFormatter(logging.Formatter("%(message)s"))
-        handler._emozoo_access = True
+        handler._emozoo_access = True  # type: ignore[attr-defined]  # marks emozoo's handler
         logger.addHandler(handler)
     return logger

@@ -59,7 +59,7 @@ def serve(
         port=port,
         access_log=False,  # emozoo's JSON access log replaces uvicorn's
         log_level=log_level,
-        timeout_graceful_shutdown=graceful_timeout_s,
+        timeout_graceful_shutdown=graceful_timeout_s,  # type: ignore[arg-type]  # float seconds work
         limit_concurrency=max_connections,
         server_header=False,
         lifespan="on",

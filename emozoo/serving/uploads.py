@@ -127,6 +127,7 @@ def image_size(data: bytes, found: Format, field: str = "image") -> tuple[int, i
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        assert found.pillow is not None  # an image format
         try:
             with Image.open(io.BytesIO(data), formats=[found.pillow]) as header:
                 return header.size
@@ -260,7 +261,7 @@ def decode_audio(data: bytes, limits: Limits, field: str = "audio") -> tuple[np.
     return waveform.mean(axis=1, dtype=np.float32), int(rate)
 
 
-def decode_text(raw: bytes, limits: Limits, field: str = "text") -> str:
+def decode_text(raw: bytes | bytearray, limits: Limits, field: str = "text") -> str:
     """The text of a form field: strictly UTF-8 (400 otherwise), at most
     ``limits.max_text_chars`` characters (413)."""
     try:

@@ -151,6 +151,7 @@ class StreamAudio(_BufferedAudio):
         self._reader.start()
 
     def _read(self) -> None:
+        assert self._process is not None and self._process.stdout is not None  # started
         ahead = int(AHEAD_SECONDS * self.sample_rate)
         pending = b""
         while not self._closed.is_set():
@@ -176,6 +177,7 @@ class StreamAudio(_BufferedAudio):
         self._process.kill()
         self._process.wait(timeout=5)
         self._reader.join(timeout=2)
+        assert self._process.stdout is not None  # a pipe
         self._process.stdout.close()
 
 

@@ -89,7 +89,7 @@ class Window:
 
     name = "emozoo live"
 
-    def show(self, image: np.ndarray, wait_ms: int = 1) -> bool:
+    def show(self, image: np.ndarray, wait_ms: float = 1) -> bool:
         cv2.imshow(self.name, image)
         key = cv2.waitKey(max(1, int(wait_ms))) & 0xFF
         if key in (ord("q"), 27):

@@ -37,11 +37,14 @@ def write_sample_video(
     """
     path = Path(path)
     width, height = size
-    photo = cv2.resize(cv2.imread(str(sample_path("astronaut.jpg"))), (face_size, face_size))
+    photo = cv2.imread(str(sample_path("astronaut.jpg")))
+    assert photo is not None  # a bundled sample
+    photo = cv2.resize(photo, (face_size, face_size))
     frames = int(round(seconds * fps))
     with tempfile.TemporaryDirectory() as scratch:
         silent = Path(scratch) / "frames.mp4" if audio else path
-        writer = cv2.VideoWriter(str(silent), cv2.VideoWriter_fourcc(*"mp4v"), fps, size)
+        fourcc = cv2.VideoWriter_fourcc(*"mp4v")  # type: ignore[attr-defined]  # not in cv2's stubs
+        writer = cv2.VideoWriter(str(silent), fourcc, fps, size)
         for i in range(frames):
             canvas = np.full((height, width, 3), 96, np.uint8)
             x = (width - face_size) // 2 + int(40 * np.sin(i / fps * 1.3))

@@ -56,9 +56,9 @@ class AnnotatedVideo:
         suffix = self.path.suffix.lower()
         if suffix not in FOURCC:
             raise ValueError(f"--out {path}: use one of {', '.join(FOURCC)}")
-        self.fourcc = cv2.VideoWriter_fourcc(*FOURCC[suffix])
+        self.fourcc = cv2.VideoWriter_fourcc(*FOURCC[suffix])  # type: ignore[attr-defined]  # no stub
         self.fps = fps
-        self._writer = None
+        self._writer: cv2.VideoWriter | None = None
 
     def write(self, image) -> None:
         if self._writer is None:  # the size is the first frame's

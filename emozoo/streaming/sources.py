@@ -60,6 +60,7 @@ class VideoSource:
         given = [v for v in (camera, url, path) if v is not None]
         if len(given) != 1:
             raise ValueError("give one of camera=, url= or path=")
+        target: str | int
         if path is not None:
             path = Path(path).expanduser()
             if not path.exists():
@@ -70,6 +71,7 @@ class VideoSource:
         elif url is not None:
             self.name, target = url, url
         else:
+            assert camera is not None  # one of the three is given
             self.name, target = f"camera {camera}", int(camera)
         self.path = path
         self.url = url

@@ -28,6 +28,12 @@ SEARCH_MARGIN = 0.5
 MAX_MISSES = 2
 
 
+def _scaled(box: tuple[int, int, int, int], scale: float) -> tuple[int, int, int, int]:
+    """``box`` in the frame's pixels, from a frame resized by ``scale``."""
+    x, y, w, h = (int(round(v / scale)) for v in box)
+    return x, y, w, h
+
+
 @dataclass
 class TrackedFace:
     """A face in one frame: its ``track`` id, ``box`` ``(x, y, w, h)`` in frame pixels,
@@ -111,8 +117,7 @@ class FaceTracker:
             bgr = cv2.resize(bgr, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
         found = self.detector.detect(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), self.max_faces)
         self._detected = [
-            TrackedFace(-1, tuple(int(round(v / scale)) for v in f.box), f.angle, detected=True)
-            for f in found
+            TrackedFace(-1, _scaled(f.box, scale), f.angle, detected=True) for f in found
         ]
         return list(self._detected)
 
@@ -151,6 +156,7 @@ class FaceTracker:
             if followed is None:
                 return None
             faces.append(followed)
+        assert self._since_detection is not None  # faces are followed between detections
         self._since_detection += 1
         return faces
 
