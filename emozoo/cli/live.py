@@ -23,6 +23,7 @@ def _audio_source(args, recognizer, source):
     if pre.audio is None:
         return None, f"audio not used: {recognizer.model_name} takes no audio"
     rate, window = pre.audio.sample_rate, pre.audio.num_samples
+    audio: MicrophoneAudio | TrackAudio | StreamAudio
     if args.mic:
         audio = MicrophoneAudio(rate, window)
         return audio, audio.notice

@@ -56,7 +56,9 @@ def _distillation_data(args, model, train_csv):
     modality = modalities[0]
     data = None
     if train_csv is not None:
-        manifest = read_manifest(train_csv, get_labels(model))
+        labels = get_labels(model)
+        assert labels is not None  # loaded with a classifier
+        manifest = read_manifest(train_csv, labels)
         column = {
             "face": manifest.face_paths,
             "text": manifest.texts,
@@ -157,6 +159,7 @@ def _cmd_train(args) -> int:
         )
         training_data = f"{data.source}, soft labels of {teacher_description(args.teacher)}"
     else:
+        assert train_csv is not None  # --manifest is required without --teacher
         train_ds = from_manifest(
             train_csv,
             model=model,

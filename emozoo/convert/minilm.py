@@ -29,6 +29,7 @@ import sys
 import time
 import zipfile
 from pathlib import Path
+from typing import Any
 
 from emozoo.convert.wheels import pip_download
 from emozoo.paths import PROJECT_ROOT
@@ -103,7 +104,7 @@ def backbone_kwargs(config: dict) -> dict:
     }
 
 
-def weight_map(backbone) -> list[tuple[object, str, bool]]:
+def weight_map(backbone) -> list[tuple[Any, str, bool]]:
     """``(keras variable, checkpoint tensor name, transpose)`` for every backbone weight."""
     pairs = [
         (backbone.get_layer("token_embedding").embeddings, "embeddings.word_embeddings.weight"),

