@@ -22,6 +22,11 @@ from emozoo.data.records import Records
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff", ".pgm")
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg")
 MANIFEST_COLUMNS = ("face_path", "text", "audio_path", "label")
+#: An optional manifest column: an OpenFace 2 / py-feat action-unit CSV per row, for
+#: models that take ``face_au``.
+AU_COLUMN = "au_path"
+#: The columns that name a row's inputs; a manifest needs ``label`` and any of these.
+MANIFEST_INPUTS = ("face_path", "text", "audio_path", AU_COLUMN)
 
 
 def _check_on_error(on_error: str) -> None:
@@ -134,31 +139,39 @@ class Manifest:
     labels: np.ndarray
     label_names: tuple[str, ...]
     counts: dict[str, int] = field(default_factory=dict)
+    au_paths: list[str] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.labels)
 
 
 def read_manifest_rows(path: str | Path) -> list[dict[str, str]]:
-    """The rows of a CSV manifest as dicts, after checking the file and its columns."""
+    """The rows of a CSV manifest as dicts, after checking the file and its columns.
+
+    A manifest needs ``label`` and any of ``face_path, text, audio_path, au_path``; the
+    input columns it lacks read as empty in every row.
+    """
     path = Path(path).expanduser()
     if not path.is_file():
         raise FileNotFoundError(f"Manifest {path} does not exist")
     with path.open(newline="", encoding="utf-8") as f:
         reader = csv.DictReader(f)
-        missing = [c for c in MANIFEST_COLUMNS if c not in (reader.fieldnames or [])]
-        if missing:
+        columns = reader.fieldnames or []
+        if "label" not in columns or not any(c in columns for c in MANIFEST_INPUTS):
+            missing = [c for c in MANIFEST_COLUMNS if c not in columns]
             raise ValueError(
-                f"Manifest {path} lacks columns {missing}; expected {list(MANIFEST_COLUMNS)}"
+                f"Manifest {path} lacks columns {missing}; expected {list(MANIFEST_COLUMNS)} "
+                f"(any of the inputs {list(MANIFEST_INPUTS)}, and label)"
             )
-        return list(reader)
+        return [{**dict.fromkeys(MANIFEST_INPUTS, ""), **row} for row in reader]
 
 
 def read_manifest(path: str | Path, labels: Sequence[str]) -> Manifest:
-    """Read a CSV manifest with columns ``face_path, text, audio_path, label``.
+    """Read a CSV manifest with columns ``face_path, text, audio_path, label`` and,
+    optionally, ``au_path`` (an OpenFace 2 / py-feat action-unit CSV).
 
     Relative paths are resolved against the manifest's folder. Each row needs a label
-    and at least one modality; any of the three may be empty.
+    and at least one input; any of them may be empty.
     """
     path = Path(path).expanduser()
     rows = read_manifest_rows(path)
@@ -173,8 +186,10 @@ def read_manifest(path: str | Path, labels: Sequence[str]) -> Manifest:
         return str(file if file.is_absolute() else path.parent / file)
 
     for line, row in enumerate(rows, start=2):
-        if not any((row[c] or "").strip() for c in ("face_path", "text", "audio_path")):
-            raise ValueError(f"Manifest {path} line {line} has no face, text or audio")
+        if not any((row[c] or "").strip() for c in MANIFEST_INPUTS):
+            raise ValueError(
+                f"Manifest {path} line {line} has no face, text or audio (nor action units)"
+            )
         if not (row["label"] or "").strip():
             raise ValueError(f"Manifest {path} line {line} has no label")
     manifest = Manifest(
@@ -184,6 +199,7 @@ def read_manifest(path: str | Path, labels: Sequence[str]) -> Manifest:
         audio_paths=[resolve(r["audio_path"]) for r in rows],
         labels=encode_labels([r["label"] for r in rows], labels),
         label_names=tuple(labels),
+        au_paths=[resolve(r[AU_COLUMN]) for r in rows],
     )
     manifest.counts = {
         "rows": len(rows),
@@ -191,6 +207,8 @@ def read_manifest(path: str | Path, labels: Sequence[str]) -> Manifest:
         "text": sum(bool(t) for t in manifest.texts),
         "audio": sum(bool(p) for p in manifest.audio_paths),
     }
+    if any(manifest.au_paths):
+        manifest.counts["face_au"] = sum(bool(p) for p in manifest.au_paths)
     return manifest
 
 
@@ -200,7 +218,7 @@ def preprocessor_for_model(model, vocabulary: str | Path = "wordpiece_vocab.txt"
     from emozoo.preprocessing import Preprocessor
 
     shapes = {t.name: tuple(t.shape[1:]) for t in model.inputs}
-    modalities = [m for m in MODALITIES if m in shapes]
+    modalities = [m for m in (*MODALITIES, "face_au") if m in shapes]
     if not modalities:
         raise ValueError(
             f"Model {model.name!r} takes none of {list(MODALITIES)} (inputs: {list(shapes)})"
@@ -215,6 +233,8 @@ def preprocessor_for_model(model, vocabulary: str | Path = "wordpiece_vocab.txt"
         params["text"] = {"vocabulary": vocabulary, "sequence_length": shapes["text"][0]}
     if "audio" in shapes:
         params["audio"] = {"sample_rate": 16000, "duration_s": shapes["audio"][0] / 16000}
+    if "face_au" in shapes:
+        params["face_au"] = {}
     return Preprocessor(modalities, params, labels)
 
 
@@ -233,9 +253,10 @@ def from_manifest(
 ):
     """A batched ``tf.data.Dataset`` of ``(inputs, label)`` from a multimodal CSV manifest.
 
-    Columns ``face_path, text, audio_path, label``; any of the three inputs may be
-    empty, which gives that modality zeros and a presence flag of 0. Labels are mapped
-    to the model's label set.
+    Columns ``face_path, text, audio_path, label`` and, for models that take facial
+    action units, ``au_path`` (an OpenFace 2 / py-feat CSV, its frames averaged); any
+    input may be empty, which gives that modality zeros and a presence flag of 0. Labels
+    are mapped to the model's label set.
 
     Args:
         path: the manifest CSV.
@@ -250,6 +271,7 @@ def from_manifest(
 
     from emozoo.data.audio_io import AudioReadError, load_clip
     from emozoo.data.pipeline import AUTOTUNE, augment_dataset
+    from emozoo.preprocessing.face_au import AU_NAMES, read_au_csv
 
     _check_on_error(on_error)
     if preprocessor is None:
@@ -267,6 +289,7 @@ def from_manifest(
                 "face": manifest.face_paths[i],
                 "text": manifest.texts[i],
                 "audio": manifest.audio_paths[i],
+                "face_au": manifest.au_paths[i],
             }[m]
             for m in modalities
         )
@@ -286,40 +309,50 @@ def from_manifest(
     num_samples = preprocessor.audio.num_samples if preprocessor.audio else 1
     rate = preprocessor.audio.sample_rate if preprocessor.audio else 16000
 
-    def read(face_path: bytes, audio_path: bytes):
+    num_aus = len(AU_NAMES)
+
+    def read(face_path: bytes, audio_path: bytes, au_path: bytes):
         face = np.zeros((face_size, face_size, 1), np.float32)
         audio = np.zeros((num_samples,), np.float32)
+        aus = np.zeros((num_aus,), np.float32)
         ok = np.ones((), bool)
         try:
             if face_path and "face" in modalities:
                 face[..., 0] = read_face_image(face_path.decode(), face_size)
             if audio_path and "audio" in modalities:
                 audio = load_clip(audio_path.decode(), rate, num_samples)
+            if au_path and "face_au" in modalities:
+                # the clip's mean (NaN where the CSV lacks an AU: the model's mean)
+                aus = np.asarray(read_au_csv(au_path.decode()), np.float32).mean(axis=0)
         except (FileNotFoundError, ValueError, AudioReadError) as error:
             if on_error == "raise":
                 raise
-            report.skipped.append(((face_path or audio_path).decode(), str(error)))
+            report.skipped.append(((face_path or audio_path or au_path).decode(), str(error)))
             ok = np.zeros((), bool)
-        return face, audio, ok
+        return face, audio, aus, ok
 
-    def decode(face_path, text, audio_path, label):
-        face, audio, ok = tf.numpy_function(
-            read, [face_path, audio_path], [tf.float32, tf.float32, tf.bool]
+    def decode(face_path, text, audio_path, au_path, label):
+        face, audio, aus, ok = tf.numpy_function(
+            read, [face_path, audio_path, au_path], [tf.float32, tf.float32, tf.float32, tf.bool]
         )
         face.set_shape([face_size, face_size, 1])
         audio.set_shape([num_samples])
+        aus.set_shape([num_aus])
         ok.set_shape([])
         present = {
             "face": tf.cast(tf.strings.length(face_path) > 0, tf.float32)[None],
             "text": tf.cast(tf.strings.length(text) > 0, tf.float32)[None],
             "audio": tf.cast(tf.strings.length(audio_path) > 0, tf.float32)[None],
+            "face_au": tf.cast(tf.strings.length(au_path) > 0, tf.float32)[None],
         }
-        return {"face": face, "text": text, "audio": audio}, present, label, ok
+        inputs = {"face": face, "text": text, "audio": audio, "face_au": aus}
+        return inputs, present, label, ok
 
     columns = (
         [manifest.face_paths[i] for i in rows],
         [manifest.texts[i] for i in rows],
         [manifest.audio_paths[i] for i in rows],
+        [manifest.au_paths[i] for i in rows],
         manifest.labels[rows].astype(np.int32),
     )
     ds = tf.data.Dataset.from_tensor_slices(columns)

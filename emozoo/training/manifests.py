@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from emozoo.data.custom import MANIFEST_COLUMNS, read_manifest_rows
+from emozoo.data.custom import AU_COLUMN, MANIFEST_COLUMNS, read_manifest_rows
 
 
 def split_manifest(
@@ -48,12 +48,15 @@ def split_manifest(
         val_rows.update(int(i) for i in rng.choice(indices, size=count, replace=False))
     if not val_rows:
         raise ValueError(f"Manifest {path} has too few rows per label to hold any out")
+    # the action-unit column only where the manifest gives action units
+    with_aus = any((row[AU_COLUMN] or "").strip() for row in rows)
+    columns = [*MANIFEST_COLUMNS, *([AU_COLUMN] if with_aus else [])]
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = (out_dir / "train.csv", out_dir / "val.csv")
     for target, keep in zip(paths, (False, True), strict=True):
         with target.open("w", newline="", encoding="utf-8") as f:
-            writer = csv.DictWriter(f, fieldnames=list(MANIFEST_COLUMNS))
+            writer = csv.DictWriter(f, fieldnames=columns)
             writer.writeheader()
             for i, row in enumerate(rows):
                 if (i in val_rows) == keep:
@@ -63,6 +66,7 @@ def split_manifest(
                             "text": row["text"] or "",
                             "audio_path": absolute(row["audio_path"]),
                             "label": row["label"],
+                            **({AU_COLUMN: absolute(row[AU_COLUMN])} if with_aus else {}),
                         }
                     )
     return paths

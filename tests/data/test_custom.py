@@ -194,3 +194,30 @@ def test_manifest_bad_rows(manifest_path, tmp_path):
 
 def test_emozoo_data_is_reachable_from_the_top_package():
     assert emozoo.data.from_manifest is from_manifest
+
+
+def test_a_manifest_with_action_units_feeds_a_face_au_model(tmp_path):
+    """``au_path`` rows (OpenFace 2 CSVs) become the clip's mean AUs; the other input
+    columns may be absent from the file."""
+    from emozoo.preprocessing.face_au import read_au_csv
+    from emozoo.training.manifests import split_manifest
+    from tests.preprocessing.helpers import openface_csv
+
+    model = emozoo.load("face_au")
+    for i, value in enumerate((0.5, 2.0, 3.5, 1.0)):
+        openface_csv(tmp_path / f"clip{i}.csv", [(0.0, 0.98, 1, value), (0.04, 0.9, 1, value)])
+    manifest = tmp_path / "aus.csv"
+    manifest.write_text(
+        "au_path,label\n"
+        + "".join(f"clip{i}.csv,{label}\n" for i, label in enumerate(("happy", "sad") * 2)),
+        encoding="utf-8",
+    )
+    ds = from_manifest(manifest, model=model, batch_size=4, shuffle=False)
+    inputs, labels = next(iter(ds))
+    assert set(inputs) == {"face_au"}
+    expected = np.stack([read_au_csv(tmp_path / f"clip{i}.csv")[0] for i in range(4)])
+    np.testing.assert_allclose(inputs["face_au"].numpy(), expected, rtol=1e-6)
+    assert labels.shape[0] == 4
+    train_csv, val_csv = split_manifest(manifest, tmp_path / "split", val_fraction=0.5)
+    rows = list(csv.DictReader(val_csv.open(encoding="utf-8")))
+    assert rows and all(row["au_path"].endswith(".csv") for row in rows)
