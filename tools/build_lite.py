@@ -165,7 +165,7 @@ def build_parts(name: str, quantize: str | None) -> dict:
     from emozoo.export.runtime import OUTPUT_NAME, keras_predict
     from emozoo.export.source import resolve
     from emozoo.paths import WEIGHTS_DIR
-    from emozoo.registry import get_entry, write_lite_card
+    from emozoo.registry import get_entry, list_models, write_lite_card
 
     entry = get_entry(name)
     if entry.weights is None:
@@ -239,6 +239,20 @@ def build_parts(name: str, quantize: str | None) -> dict:
     }
     write_lite_card(name, lite)
     print(f"{name}: {lite['size_bytes'] / 2**20:.1f} MiB in parts, {report.summary()}")
+    sharing = [
+        other
+        for other in list_models()
+        if other != name
+        and any(
+            part.get("model") == name
+            for part in ((get_entry(other).lite or {}).get("parts") or {}).values()
+        )
+    ]
+    if sharing:  # their cards name the previous files: they refuse to run until rebuilt
+        print(
+            f"{name}: {', '.join(sharing)} share its encoder files; rebuild them: "
+            f"python tools/build_lite.py {' '.join(sharing)} --parts"
+        )
     return {**lite, "seconds": round(time.time() - start, 1)}
 
 

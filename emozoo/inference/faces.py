@@ -41,7 +41,6 @@ BLAZEFACE_BOX_IN_FRAME = 0.882
 BLAZEFACE_CENTRE_DROP = 0.055
 
 
-#: OpenCV's grayscale conversions by channel order, for 3 and 4 channels.
 def _drop_merged(detections: list) -> list:
     """Drop boxes that hold the centres of two or more better detections (BlazeFace's
     tiles sometimes add one box around two neighbouring faces)."""

@@ -124,10 +124,10 @@ class LitePartsRunner:
         if modality not in self.modalities:
             raise ValueError(f"{self.name} takes {', '.join(self.modalities)}, not {modality}")
         inputs = np.asarray(inputs)
-        runner, dtypes, shapes = self._signature(modality)
-        if len(inputs) == 0:
+        if len(inputs) == 0:  # nothing to embed: the encoder file stays unopened
             head_shape = self._signature("head")[2][modality]
             return np.zeros((0, *head_shape[1:]), np.float32)
+        runner, dtypes, _ = self._signature(modality)
         dtype = dtypes[modality]
         rows = [runner(**{modality: np.asarray(row[None], dtype)})[EMBEDDING][0] for row in inputs]
         return np.stack(rows).astype(np.float32)

@@ -66,7 +66,7 @@ from emozoo.training.fusion import (
     compute_embeddings,
     pair_embedding_dataset,
 )
-from emozoo.training.recipe import Distillation, Recipe, load_recipe
+from emozoo.training.recipe import Distillation, Recipe, load_recipe, recipe_path
 from emozoo.training.shipping import save_inference_weights, save_shipped_weights
 
 #: Encoder embeddings of pair sources, shared by the fused models trained in one run:
@@ -227,7 +227,9 @@ def _train_frozen_features(run: PretrainRun, model, preprocessor, train_ds, val_
         batch_size=recipe.batch_size,
         cache_dir=Path("runs") / "features",
         seed=run.seed,
-        fit_options=run.fit_options,
+        # A new head each run, as before the one training path (the features are cached;
+        # resuming a finished head would ship it again untrained).
+        fit_options={**run.fit_options, "resume": False},
         # The features depend on the model's front end and the augmentation.
         cache_key=f"{run.name}_seed{run.seed}_{digest(run.entry.config, block)}",
     )
@@ -563,6 +565,13 @@ def pretrain(
     """
     if not isinstance(recipe, Recipe):
         recipe = load_recipe(recipe)
+    shipped_recipe = recipe_path(recipe.model).resolve()
+    if out_dir is None and recipe.source and Path(recipe.source).resolve() != shipped_recipe:
+        # Only the shipped recipe may write the shipped weights and card.
+        raise ValueError(
+            f"{recipe.source} is not {recipe.model}'s shipped recipe ({shipped_recipe}): "
+            "it runs as an experiment, so give out_dir (emozoo pretrain FILE --out-dir DIR)"
+        )
     run = PretrainRun.create(recipe, seed=seed, log_dir=log_dir, out_dir=out_dir, verbose=verbose)
     keras.utils.set_random_seed(seed)
     start = time.time()

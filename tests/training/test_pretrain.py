@@ -118,3 +118,12 @@ def test_cli_refuses_a_bad_recipe_file(tmp_path, capsys):
     path.write_text("model: face_cnn\ntrain: [[fer2013, Training]]\nval: [[fer2013, PublicTest]]\n")
     assert main(["pretrain", str(path)]) == 2
     assert "typo.yaml: a recipe needs 'epochs', 'batch_size'" in capsys.readouterr().err
+
+
+def test_a_copied_recipe_runs_only_as_an_experiment(tmp_path):
+    """Only zoo_configs/<name>.yaml may write the shipped weights and card."""
+    copy = tmp_path / "my_face_vgg.yaml"
+    copy.write_text(emozoo.training.recipe.recipe_path("face_vgg").read_text())
+    recipe = emozoo.training.recipe.Recipe.from_yaml(copy)
+    with pytest.raises(ValueError, match="runs as an experiment, so give out_dir"):
+        pretrain_module.pretrain(recipe, seed=0, verbose=0)
