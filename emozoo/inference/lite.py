@@ -32,8 +32,6 @@ SIGNATURE, OUTPUT = "serving_default", "probabilities"
 def lite_path(name: str) -> Path | None:
     """The checked ``.tflite`` file of registered model ``name``, or ``None`` if its card
     lists none. ``WeightsError`` if the file is missing or its sha256 differs."""
-    from emozoo.paths import WEIGHTS_DIR
-
     entry = get_entry(name)
     lite = entry.lite
     if not lite or lite.get("format") == "parts":  # parts: inference/lite_parts.py
@@ -43,10 +41,18 @@ def lite_path(name: str) -> Path | None:
             f"{name}: its LiteRT file was built from other weights; rebuild it with "
             "tools/build_lite.py (or use backend='keras')"
         )
-    path = WEIGHTS_DIR / str(lite["file"])
+    return shipped_file(name, str(lite["file"]), str(lite["sha256"]))
+
+
+def shipped_file(name: str, file: str, sha256: str) -> Path:
+    """``emozoo/weights/<file>`` of model ``name``, after checking that it is there and
+    that its bytes are the ``sha256`` its card records (``WeightsError`` otherwise)."""
+    from emozoo.paths import WEIGHTS_DIR
+
+    path = WEIGHTS_DIR / file
     if not path.is_file():
         raise WeightsError(f"{name}: LiteRT file {path} is missing (reinstall emozoo)")
-    if sha256_file(path) != lite["sha256"]:
+    if sha256_file(path) != sha256:
         raise WeightsError(f"{name}: LiteRT file {path} does not match its sha256")
     return path
 
@@ -116,4 +122,4 @@ class LiteRunner:
         return out
 
 
-__all__ = ["LiteRunner", "lite_path"]
+__all__ = ["LiteRunner", "lite_path", "shipped_file"]

@@ -23,8 +23,9 @@ from typing import Any
 import numpy as np
 
 from emozoo.inference.features import present_features
+from emozoo.inference.lite import shipped_file
 from emozoo.registry import get_entry, load_preprocessor
-from emozoo.registry.weights import WeightsError, sha256_file
+from emozoo.registry.weights import WeightsError
 
 #: Signature and output names of the parts (``emozoo.export.lite_parts``).
 SIGNATURE, EMBEDDING, PROBABILITIES = "serving_default", "embedding", "probabilities"
@@ -41,20 +42,13 @@ def is_parts_build(name: str) -> bool:
 def _checked_path(name: str, part: Mapping[str, Any]) -> Path:
     """The file of ``part``, after checking it was built from the weights its model
     ships now and that its bytes are the recorded ones."""
-    from emozoo.paths import WEIGHTS_DIR
-
     owner = get_entry(part["model"])
     if owner.weights is None or owner.weights.sha256 != part["weights_sha256"]:
         raise WeightsError(
             f"{name}: its LiteRT part {part['file']} was built from other {part['model']} "
             "weights; rebuild it with tools/build_lite.py --parts (or use backend='keras')"
         )
-    path = WEIGHTS_DIR / str(part["file"])
-    if not path.is_file():
-        raise WeightsError(f"{name}: LiteRT file {path} is missing (reinstall emozoo)")
-    if sha256_file(path) != part["sha256"]:
-        raise WeightsError(f"{name}: LiteRT file {path} does not match its sha256")
-    return path
+    return shipped_file(name, str(part["file"]), str(part["sha256"]))
 
 
 class LitePartsRunner:
