@@ -1,6 +1,7 @@
 """Speech off its training corpora: audio_whisper's head trained on one corpus, tested on
-the other (RAVDESS actors 1-20 -> TESS, and TESS -> RAVDESS actors 21-24), as shipped and
-with per-speaker or per-recording normalisation of the frozen Whisper statistics.
+the other (RAVDESS actors 1-20 -> TESS, and TESS -> RAVDESS actors 21-24), as shipped,
+with per-speaker or per-recording normalisation of the frozen Whisper statistics, and
+with per-speaker standardisation of the head's 256-d embedding.
 
 The frozen Whisper-base statistics (``layer_statistics``) of every clean clip are
 computed once and cached under ``runs/features/``; each head is trained on them for a
@@ -12,6 +13,12 @@ Normalisations compared (each applied to training and test features alike):
   per-clip gain and offset removed).
 - ``per_speaker``: each speaker's clips standardised by that speaker's mean and
   standard deviation (needs several clips of a speaker at test time: batch use).
+- ``per_speaker_embedding``: the head trained on the unnormalised statistics (the
+  ``none`` head itself), cut at its ``embedding`` layer; the source corpus's embeddings
+  standardised per speaker (as ``per_speaker``) train a new softmax classifier, and each
+  test corpus's embeddings, standardised per test speaker, are classified by it. Only
+  source-corpus labels are used; a test speaker's mean and deviation come from that
+  speaker's own clips.
 
     python tools/cross_corpus.py [--epochs 40]
 
@@ -30,7 +37,10 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 FEATURES = Path("runs") / "features"
-NORMALISATIONS = ("none", "per_recording", "per_speaker")
+NORMALISATIONS = ("none", "per_recording", "per_speaker", "per_speaker_embedding")
+KIND_WIDTH = max(14, *map(len, NORMALISATIONS))
+# The normalisation of the Whisper statistics a head is trained on, per row.
+STATISTICS_NORMALISATION = {"per_speaker_embedding": "none"}
 
 
 def _speakers(records) -> np.ndarray:
@@ -52,6 +62,50 @@ def _normalise(x: np.ndarray, kind: str, speakers: np.ndarray) -> np.ndarray:
             rows = speakers == s
             flat[rows] = (flat[rows] - flat[rows].mean(0)) / (flat[rows].std(0) + 1e-6)
     return flat.reshape(x.shape).astype(np.float32)
+
+
+def _embedding_cut(head):
+    """The sub-model from ``head``'s input to its ``embedding`` layer (shares weights).
+
+    ``head.get_layer(...).output`` is that layer's first call, which lies in the full
+    model's graph rather than the head's, so the head's chain is called again up to it.
+    """
+    import keras
+
+    from emozoo.models import EMBEDDING_LAYER
+
+    x = head.inputs[0]
+    for layer in head.layers[1:]:
+        x = layer(x)
+        if layer.name == EMBEDDING_LAYER:
+            return keras.Model(head.inputs, x, name=f"{head.name}_{EMBEDDING_LAYER}")
+    raise ValueError(f"{head.name} has no {EMBEDDING_LAYER!r} layer")
+
+
+def _speaker_standardised_classifier(
+    embed,
+    x: np.ndarray,
+    y: np.ndarray,
+    speakers: np.ndarray,
+    num_classes: int,
+    epochs: int,
+    seed: int,
+):
+    """A softmax classifier trained on ``x``'s embeddings standardised per speaker."""
+    import keras
+
+    z = _normalise(embed.predict(x, batch_size=256, verbose=0), "per_speaker", speakers)
+    keras.utils.set_random_seed(seed)
+    classifier = keras.Sequential(
+        [keras.Input(z.shape[1:]), keras.layers.Dense(num_classes, activation="softmax")]
+    )
+    classifier.compile(
+        optimizer=keras.optimizers.AdamW(1e-3, weight_decay=0.01),
+        loss=keras.losses.SparseCategoricalCrossentropy(),
+        metrics=["accuracy"],
+    )
+    classifier.fit(z, y, epochs=epochs, batch_size=64, verbose=0)
+    return classifier
 
 
 def main(argv=None) -> int:
@@ -88,21 +142,37 @@ def main(argv=None) -> int:
         "TESS -> RAVDESS 21-24": ("tess", ["ravdess_test"]),
     }
     results: dict = {}
+    heads: dict = {}  # (statistics normalisation, training corpus) -> trained head
     for kind in NORMALISATIONS:
+        stats_kind = STATISTICS_NORMALISATION.get(kind, kind)
         for title, (train, tests) in experiments.items():
-            keras.utils.set_random_seed(args.seed)
-            fresh = emozoo.load("audio_whisper", weights=None)
-            head = head_model(fresh, "layer_statistics")
-            head.compile(
-                optimizer=keras.optimizers.AdamW(1e-3, weight_decay=0.01),
-                loss=keras.losses.SparseCategoricalCrossentropy(),
-                metrics=["accuracy"],
-            )
             x, y, s = data[train]
-            head.fit(_normalise(x, kind, s), y, epochs=args.epochs, batch_size=64, verbose=0)
+            if (stats_kind, train) not in heads:
+                keras.utils.set_random_seed(args.seed)
+                fresh = emozoo.load("audio_whisper", weights=None)
+                head = head_model(fresh, "layer_statistics")
+                head.compile(
+                    optimizer=keras.optimizers.AdamW(1e-3, weight_decay=0.01),
+                    loss=keras.losses.SparseCategoricalCrossentropy(),
+                    metrics=["accuracy"],
+                )
+                head.fit(
+                    _normalise(x, stats_kind, s), y, epochs=args.epochs, batch_size=64, verbose=0
+                )
+                heads[stats_kind, train] = head
+            head = heads[stats_kind, train]
+            if kind == "per_speaker_embedding":
+                embed = _embedding_cut(head)
+                classifier = _speaker_standardised_classifier(
+                    embed, x, y, s, len(labels), args.epochs, args.seed
+                )
             for test in tests:
                 tx, ty, ts = data[test]
-                p = head.predict(_normalise(tx, kind, ts), batch_size=256, verbose=0)
+                if kind == "per_speaker_embedding":
+                    z = _normalise(embed.predict(tx, batch_size=256, verbose=0), "per_speaker", ts)
+                    p = classifier.predict(z, batch_size=256, verbose=0)
+                else:
+                    p = head.predict(_normalise(tx, kind, ts), batch_size=256, verbose=0)
                 metrics = summary_metrics(confusion_matrix(ty, p.argmax(-1), len(labels)), labels)
                 key = f"{title} [{test}]"
                 results.setdefault(key, {})[kind] = {
@@ -110,7 +180,7 @@ def main(argv=None) -> int:
                     "uar": round(float(metrics["uar"]), 4),
                 }
                 print(
-                    f"{key:<42} {kind:<14} accuracy {metrics['accuracy']:.3f}  UAR {metrics['uar']:.3f}"
+                    f"{key:<42} {kind:<{KIND_WIDTH}} accuracy {metrics['accuracy']:.3f}  UAR {metrics['uar']:.3f}"
                 )
     print(json.dumps({"machine": machine_info(), "epochs": args.epochs, "cross_corpus": results}))
     return 0
