@@ -36,18 +36,27 @@ def _split_of(specs) -> str:
 
 def train_unimodal(name: str, entry, seed: int, run_dir: Path):
     """The AU model: standardisation from the training AUs, then the MLP."""
+    from emozoo.data.datasets.face_au_sources import trial_actors
     from emozoo.data.recipes import records_for
+    from emozoo.preprocessing.speakers import standardise_by_speaker
     from emozoo.registry import build_model
     from emozoo.training.real_pairs import train_face_au_model
 
     recipe = entry.recipe
     train, val = records_for(recipe["train"]), records_for(recipe["val"])
+    items = {"train": train.items, "val": val.items}
+    norm = entry.speaker_normalisation
+    if norm is not None and norm.inputs:
+        # Each actor's AUs standardised by that actor's own mean and spread.
+        for part in items:
+            actors = trial_actors(_split_of(recipe[part]))
+            items[part] = standardise_by_speaker(items[part], actors, min_clips=norm.min_clips)
     model = build_model(entry)
     history = train_face_au_model(
         model,
-        train.items,
+        items["train"],
         train.labels,
-        val.items,
+        items["val"],
         val.labels,
         epochs=recipe["epochs"],
         batch_size=recipe["batch_size"],
@@ -62,6 +71,8 @@ def train_unimodal(name: str, entry, seed: int, run_dir: Path):
         f"chosen on {val.name}/{val.split} ({len(val)} trials, actors 19-20); OpenFace 2 AU "
         "means per clip (calm merged into neutral)"
     )
+    if norm is not None and norm.inputs:
+        data += "; each actor's AUs standardised by that actor's own mean and standard deviation"
     return model, history, data, {}
 
 
@@ -70,22 +81,26 @@ def train_fused(name: str, entry, seed: int, run_dir: Path):
     import numpy as np
 
     import emozoo
-    from emozoo.data.datasets.face_au_sources import load_ravdess_au_pairs
+    from emozoo.data.datasets.face_au_sources import load_ravdess_au_pairs, trial_actors
     from emozoo.models.fusion.compose import build_head
+    from emozoo.preprocessing.speakers import standardise_by_speaker
     from emozoo.registry import builder_kwargs, get_entry
     from emozoo.training.real_pairs import (
         audio_embeddings_from_statistics,
         cached_audio_statistics,
+        standardise_copies_by_speaker,
         train_fusion_head,
     )
 
     recipe = entry.recipe
+    norm = entry.speaker_normalisation
     encoder_names = dict(recipe["encoders"])
     splits = {"train": _split_of(recipe["train"]), "val": _split_of(recipe["val"])}
     copies = {"train": int(recipe.get("augmented_copies", 0)), "val": 0}
     data = {}
     for part, split in splits.items():
         pairs = load_ravdess_au_pairs(split)
+        actors = trial_actors(split)
         embeddings = {}
         for modality, records in pairs.items():
             encoder_name = encoder_names[modality]
@@ -107,10 +122,15 @@ def train_fused(name: str, entry, seed: int, run_dir: Path):
                 )
                 embeddings[modality] = audio_embeddings_from_statistics(encoder, statistics)
             else:
-                values = encoder.predict(
-                    {modality: inputs.from_items(records.items)}, batch_size=256, verbose=0
-                )
+                raw = inputs.from_items(records.items)
+                if norm is not None and modality in norm.inputs:
+                    raw = standardise_by_speaker(raw, actors, min_clips=norm.min_clips)
+                values = encoder.predict({modality: raw}, batch_size=256, verbose=0)
                 embeddings[modality] = np.asarray(values)[:, None]
+            if norm is not None and modality in norm.embeddings:
+                embeddings[modality] = standardise_copies_by_speaker(
+                    embeddings[modality], actors, min_clips=norm.min_clips
+                )
         data[part] = (embeddings, pairs["face_au"].labels)
     dims = {m: int(v.shape[-1]) for m, v in data["train"][0].items()}
     kwargs = {k: v for k, v in builder_kwargs(entry).items() if k != "encoders"}
@@ -150,6 +170,12 @@ def train_fused(name: str, entry, seed: int, run_dir: Path):
         f"pretrained {', '.join(encoder_names.values())}; only the fusion head was trained. "
         "Tested on the real pairs of actors 21-24."
     )
+    if norm is not None:
+        text += (
+            f" Per-speaker standardisation: the {', '.join(norm.inputs)} inputs and the "
+            f"{', '.join(norm.embeddings)} embeddings of each actor standardised by that "
+            "actor's own mean and standard deviation (clean clips), in training and at test."
+        )
     return head, history, text, encoder_names
 
 

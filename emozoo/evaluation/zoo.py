@@ -255,15 +255,17 @@ def sample_pairs(pairs, count: int):
 def _real_pair_predictions(name: str, spec: dict, cache: dict, root=None):
     """``(labels, probabilities)`` of registered model ``name`` on real pairs.
 
-    Each modality's inputs are read once per evaluation; a fused model composed of
+    A model with ``speaker_normalisation`` has its inputs or embeddings standardised per
+    actor, over the actor's evaluated trials. Each modality's inputs are read once per evaluation; a fused model composed of
     registered encoders runs each encoder once per item (cached by encoder name, so
     two heads over the same encoders share them) and its head over the embeddings.
     """
     import emozoo
-    from emozoo.data.datasets.face_au_sources import load_ravdess_au_pairs
+    from emozoo.data.datasets.face_au_sources import load_ravdess_au_pairs, trial_actors
     from emozoo.data.records import sample_indices
     from emozoo.models import presence_input_name
     from emozoo.models.fusion.compose import split_fused
+    from emozoo.preprocessing.speakers import standardise_by_speaker
     from emozoo.registry import builder_kwargs, get_entry
 
     entry = get_entry(name)
@@ -290,11 +292,20 @@ def _real_pair_predictions(name: str, spec: dict, cache: dict, root=None):
     preprocessor = emozoo.load_preprocessor(name)
     labels = pairs[wanted[0]].labels[rows]
 
+    norm = entry.speaker_normalisation
+    speakers = trial_actors(split_name, root)[rows] if norm is not None else None
+
+    def by_speaker(values: np.ndarray) -> np.ndarray:
+        assert norm is not None and speakers is not None
+        return standardise_by_speaker(values, speakers, min_clips=norm.min_clips)
+
     def raw(modality):
         inputs = preprocessor.for_modality(modality)
         key = ("inputs", split_name, modality, repr(vars(inputs)), tuple(rows.tolist()))
         if key not in cache:
             cache[key] = inputs.from_items(pairs[modality].subset(rows).items)
+        if norm is not None and modality in norm.inputs:
+            return by_speaker(cache[key])
         return cache[key]
 
     if parts is None:
@@ -320,6 +331,8 @@ def _real_pair_predictions(name: str, spec: dict, cache: dict, root=None):
                     encoders[modality].predict({modality: raw(modality)}, batch_size=64, verbose=0)
                 )
             values = cache[key]
+            if norm is not None and modality in norm.embeddings:
+                values = by_speaker(values)
         head_inputs[modality] = values
         head_inputs[presence_input_name(modality)] = flags
     return labels, np.asarray(head.predict(head_inputs, batch_size=256, verbose=0))

@@ -5,10 +5,13 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from emozoo.labels import EMOTIONS
 from emozoo.registry.weights import WeightsInfo
+
+if TYPE_CHECKING:
+    from emozoo.preprocessing.speakers import SpeakerNormalisation
 
 #: The media modalities the export and pseudo-pair code handle (face crops, text, speech).
 MODALITY_NAMES = ("face", "text", "audio")
@@ -91,6 +94,9 @@ class ModelEntry:
         headline: the figure the model is chosen for and its peer on the same test
             (``set``, ``metric``, ``peer``, ``peer_value``, ``peer_source``): the README's
             one-line-per-model table (``tools/evaluate.py pretrained --summary``).
+        speaker_normalisation: what the weights expect standardised per speaker
+            (:class:`~emozoo.preprocessing.speakers.SpeakerNormalisation`), or ``None``:
+            such a model is given a speaker id per item.
     """
 
     name: str
@@ -105,6 +111,7 @@ class ModelEntry:
     recipe: dict[str, Any] = field(default_factory=dict)
     lite: dict[str, Any] = field(default_factory=dict)
     headline: dict[str, Any] = field(default_factory=dict)
+    speaker_normalisation: SpeakerNormalisation | None = None
     source: str = "user"
 
     def __post_init__(self) -> None:
@@ -123,6 +130,16 @@ class ModelEntry:
         unknown = [m for m in self.encoders if m not in self.modalities]
         if unknown:
             raise ValueError(f"{self.name}: encoders for modalities it does not take {unknown}")
+        if isinstance(self.speaker_normalisation, dict):
+            from emozoo.preprocessing.speakers import SpeakerNormalisation
+
+            self.speaker_normalisation = SpeakerNormalisation.from_dict(self.speaker_normalisation)
+        if self.speaker_normalisation is not None:
+            unknown = [m for m in self.speaker_normalisation.modalities if m not in self.modalities]
+            if unknown:
+                raise ValueError(
+                    f"{self.name}: speaker_normalisation of modalities it does not take {unknown}"
+                )
         composed = self.weights.encoders if self.weights is not None else {}
         if self.encoders and any(self.encoders.get(m) != n for m, n in composed.items()):
             raise ValueError(
@@ -169,4 +186,6 @@ class ModelEntry:
             data["lite"] = copy.deepcopy(self.lite)
         if self.headline:
             data["headline"] = copy.deepcopy(self.headline)
+        if self.speaker_normalisation is not None:
+            data["speaker_normalisation"] = self.speaker_normalisation.to_dict()
         return data

@@ -79,6 +79,21 @@ def audio_embeddings_from_statistics(audio_encoder: keras.Model, statistics: np.
     return values.reshape(n, copies, -1)
 
 
+def standardise_copies_by_speaker(
+    values: np.ndarray, speakers: Sequence, *, min_clips: int = 1
+) -> np.ndarray:
+    """``(n, copies, ...)`` values standardised per speaker with each speaker's statistics
+    of copy 0 (the clean recordings: augmented copies are not what inference sees)."""
+    from emozoo.preprocessing.speakers import speaker_statistics, standardise_by_speaker
+
+    statistics = speaker_statistics(values[:, 0], speakers, min_clips=min_clips)
+    n, copies = values.shape[:2]
+    flat = values.reshape(n * copies, *values.shape[2:])
+    return standardise_by_speaker(
+        flat, np.repeat(np.asarray(speakers), copies), statistics=statistics
+    ).reshape(values.shape)
+
+
 def partner_indices(labels: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """For each item, another item of the same label (a pseudo-pair's other half)."""
     labels = np.asarray(labels)
