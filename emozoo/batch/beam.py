@@ -147,6 +147,13 @@ def run_beam(
     """
     from emozoo.registry import get_entry
 
+    if get_entry(model).speaker_normalisation is not None:
+        # Beam batches items as it likes; a speaker's items must be standardised together.
+        raise ValueError(
+            f"{model} standardises each speaker's inputs over all their items, which Beam's "
+            "batching cannot keep together: run it with --runner local (which groups "
+            "items by speaker)"
+        )
     out = str(out)
     columns = row_columns(get_entry(model).labels)
     existing = read_rows(out, columns)

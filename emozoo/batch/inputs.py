@@ -12,7 +12,8 @@ already done):
   take ``face_au``; relative paths are read from the manifest's folder) and an optional
   ``id`` column: each row, keyed by
   its ``id``, else by ``<manifest name>:<row number>`` (``pairs.csv:1`` is the first row
-  below the header).
+  below the header). An optional ``speaker`` column names who speaks or is filmed in the
+  row, for models with per-speaker normalisation (``au_whisper_fusion_per_speaker``).
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ TEXT_EXTENSIONS = (".txt",)
 MANIFEST_INPUTS = ("face_path", "text", "audio_path", "au_path")
 #: A manifest column that, when present, gives each row's key.
 MANIFEST_KEY = "id"
+#: A manifest column naming each row's speaker (per-speaker normalisation groups by it).
+MANIFEST_SPEAKER = "speaker"
 
 
 @dataclass(frozen=True)
@@ -39,8 +42,9 @@ class BatchItem:
 
     ``image``, ``audio`` and ``video`` are paths; ``text`` is the text itself and
     ``text_file`` a path to read it from; ``face_au`` is the path of an OpenFace 2 or
-    py-feat action-unit CSV. ``error`` is set when the input listing already
-    knows the item cannot be run (a manifest row with no input).
+    py-feat action-unit CSV; ``speaker`` who speaks or is filmed (a manifest's
+    ``speaker`` column). ``error`` is set when the input listing already knows the item
+    cannot be run (a manifest row with no input).
     """
 
     key: str
@@ -50,6 +54,7 @@ class BatchItem:
     video: str | None = None
     text_file: str | None = None
     face_au: str | None = None
+    speaker: str | None = None
     error: str | None = None
 
     @property
@@ -58,7 +63,7 @@ class BatchItem:
         return {
             name: value
             for name, value in asdict(self).items()
-            if name not in ("key", "error") and value is not None
+            if name not in ("key", "error", "speaker") and value is not None
         }
 
 
@@ -142,6 +147,7 @@ def read_manifest_items(path: str | Path) -> list[BatchItem]:
             text=text if text and text.strip() else None,
             audio=file(row.get("audio_path")),
             face_au=file(row.get("au_path")),
+            speaker=(row.get(MANIFEST_SPEAKER) or "").strip() or None,
         )
         if not item.inputs:
             item = BatchItem(

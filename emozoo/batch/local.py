@@ -69,7 +69,9 @@ def run_local(
     """Run ``items`` through ``recognizer`` and add their rows to ``out``.
 
     Items whose key is already in ``out`` are skipped (a re-run resumes); a file that
-    cannot be read gives a row with its ``error``.
+    cannot be read gives a row with its ``error``. For a model with per-speaker
+    normalisation, each chunk holds whole speakers (a speaker's items are standardised
+    together).
 
     >>> from emozoo import EmotionRecognizer
     >>> from emozoo.batch import list_inputs, run_local
@@ -82,8 +84,7 @@ def run_local(
         todo = [item for item in items if item.key not in output.done]
         with _progress_bar(progress, len(todo)) as bar:
             task = bar.add_task("emozoo batch", total=len(todo)) if bar else None
-            for start in range(0, len(todo), chunk_items):
-                chunk = todo[start : start + chunk_items]
+            for chunk in _chunks(recognizer, todo, chunk_items):
                 rows = predict_rows(recognizer, chunk, video_every=video_every)
                 output.write(rows)
                 errors += sum(row["error"] is not None for row in rows)
@@ -91,3 +92,19 @@ def run_local(
                     bar.advance(task, len(chunk))
         written = output.written
     return BatchSummary(len(items), len(items) - len(todo), written, errors, str(out))
+
+
+def _chunks(recognizer, items: Sequence[BatchItem], size: int) -> list[list[BatchItem]]:
+    """``items`` in chunks of ``size``; for a per-speaker model, chunks of whole speakers
+    (each speaker's items together, in first-seen order, at least ``size`` per chunk)."""
+    if getattr(recognizer, "speaker_normalisation", None) is None:
+        return [list(items[start : start + size]) for start in range(0, len(items), size)]
+    by_speaker: dict[str | None, list[BatchItem]] = {}
+    for item in items:
+        by_speaker.setdefault(item.speaker, []).append(item)
+    chunks: list[list[BatchItem]] = [[]]
+    for members in by_speaker.values():
+        if len(chunks[-1]) >= size:
+            chunks.append([])
+        chunks[-1].extend(members)
+    return [chunk for chunk in chunks if chunk]

@@ -112,11 +112,19 @@ def predict_rows(recognizer, items: Sequence[BatchItem], video_every: float = 0.
     A file that cannot be read gives its item an ``error`` and never stops the batch.
     """
     labels = recognizer.labels
+    per_speaker = getattr(recognizer, "speaker_normalisation", None) is not None
     rows: list[dict | None] = [None] * len(items)
     batch: list[tuple[int, str | None]] = []  # (position, text)
     for i, item in enumerate(items):
         if item.error is not None:
             rows[i] = error_row(item, labels, item.error)
+        elif per_speaker and item.speaker is None:
+            rows[i] = error_row(
+                item,
+                labels,
+                f"{recognizer.model_name} standardises each speaker's inputs: give the row a "
+                "speaker (a manifest's speaker column)",
+            )
         elif item.video is not None:
             rows[i] = video_row(recognizer, item, video_every)
         elif item.text_file is not None:
@@ -136,6 +144,7 @@ def _predict_many(recognizer, items, batch) -> list[dict]:
     """Rows of the items at ``batch``'s positions, predicted together; if the batch
     fails as a whole (an error ``on_error="skip"`` does not cover), item by item."""
     labels = recognizer.labels
+    per_speaker = getattr(recognizer, "speaker_normalisation", None) is not None
 
     def run(members):
         face_aus = [items[i].face_au for i, _ in members]
@@ -146,6 +155,7 @@ def _predict_many(recognizer, items, batch) -> list[dict]:
             # only where given: models without the face_au modality refuse the argument
             face_aus=face_aus if any(face_aus) else None,
             on_error="skip",
+            speakers=[items[i].speaker for i, _ in members] if per_speaker else None,
         )
         return [
             _prediction_row(items[i], labels, p)

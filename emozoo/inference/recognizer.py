@@ -29,6 +29,7 @@ from emozoo.preprocessing.wordpiece import WordPiece
 
 if TYPE_CHECKING:
     from emozoo.inference.results import VideoAnalysis
+    from emozoo.preprocessing.speakers import SpeakerNormalisation
 
 #: An image :meth:`EmotionRecognizer.predict` takes: a path or an RGB uint8 array.
 ImageInput = str | Path | np.ndarray
@@ -51,6 +52,7 @@ class _Item:
     text: str | None = None
     windows: np.ndarray | None = None
     aus: np.ndarray | None = None
+    speaker: Any = None  # who is speaking / on camera: per-speaker models group by it
     not_used: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     sources: dict[str, Any] = field(default_factory=dict)
@@ -153,6 +155,13 @@ class EmotionRecognizer:
         )
         self._token_counter: WordPiece | None = None
         self._token_counter_lock = threading.Lock()  # built once, on the first long text
+        self.speaker_normalisation = _speaker_normalisation(model)
+        norm = self.speaker_normalisation
+        if norm is not None and norm.embeddings and not getattr(self.runner, "split", False):
+            raise ValueError(
+                f"{model} standardises embeddings per speaker, which needs its encoders "
+                "and head run apart; this runner runs the model whole"
+            )
 
     # -- properties ----------------------------------------------------------------
     @property
@@ -309,26 +318,39 @@ class EmotionRecognizer:
         texts: list[str] = []
         windows: list[np.ndarray] = []
         aus: list[np.ndarray] = []
+        # The speaker of each row of each modality's bank (per-speaker models).
+        speakers: dict[str, list[Any]] = {"face": [], "text": [], "audio": [], "face_au": []}
         for item, slot in zip(items, slots, strict=True):
             if "face" not in item.not_used:
                 slot.faces = list(range(len(crops), len(crops) + len(item.faces)))
                 crops.extend(face.crop for face in item.faces)
+                speakers["face"] += [item.speaker] * len(item.faces)
             if item.text is not None:
                 slot.text = len(texts)
                 texts.append(item.text)
+                speakers["text"].append(item.speaker)
             if item.windows is not None:
                 total = sum(len(w) for w in windows)
                 slot.windows = list(range(total, total + len(item.windows)))
                 windows.append(item.windows)
+                speakers["audio"] += [item.speaker] * len(item.windows)
             if item.aus is not None:
                 slot.aus = len(aus)
                 aus.append(item.aus)
+                speakers["face_au"].append(item.speaker)
+
+        def encode(modality: str, inputs: np.ndarray) -> np.ndarray:
+            """The modality's embeddings, standardised per speaker where the model asks."""
+            rows = speakers[modality]
+            inputs = self._by_speaker(modality, "inputs", inputs, rows)
+            return self._by_speaker(modality, "embeddings", runner.encode(modality, inputs), rows)
+
         banks: dict[str, np.ndarray] = {}
         face_inputs = None
         if crops:
             assert pre.face is not None  # faces were read: the model takes them
             face_inputs = pre.face(crops)
-            banks["face"] = runner.encode("face", face_inputs)
+            banks["face"] = encode("face", face_inputs)
         if texts:
             assert pre.text is not None  # texts were read: the model takes them
             ids = pre.text(texts)
@@ -344,15 +366,30 @@ class EmotionRecognizer:
                     item.warnings.append(message)
                     warnings.warn(message, UserWarning, stacklevel=4)
                     slot.text = None
-            banks["text"] = runner.encode("text", ids)
+            banks["text"] = encode("text", ids)
             for item, slot in zip(items, slots, strict=True):
                 if slot.text is not None and ids[slot.text, -1] != 0:
                     self._warn_if_truncated(item)
         if windows:
-            banks["audio"] = runner.encode("audio", np.concatenate(windows))
+            banks["audio"] = encode("audio", np.concatenate(windows))
         if aus:
-            banks["face_au"] = runner.encode("face_au", np.stack(aus))
+            banks["face_au"] = encode("face_au", np.stack(aus))
         return banks, slots, face_inputs
+
+    def _by_speaker(
+        self, modality: str, stage: str, values: np.ndarray, speakers: list[Any]
+    ) -> np.ndarray:
+        """``values`` standardised per speaker if the model's card asks for it at this
+        ``stage`` (``"inputs"`` or ``"embeddings"``) of ``modality``; else unchanged."""
+        norm = self.speaker_normalisation
+        if norm is None or modality not in getattr(norm, stage) or not len(values):
+            return values
+        from emozoo.preprocessing.speakers import standardise_by_speaker
+
+        try:
+            return standardise_by_speaker(values, speakers, min_clips=norm.min_clips)
+        except ValueError as error:
+            raise ValueError(f"{self.model_name}, {modality}: {error}") from None
 
     def _warn_if_truncated(self, item: _Item) -> None:
         pre = self.runner.preprocessor.text
@@ -496,10 +533,22 @@ class EmotionRecognizer:
             raise ValueError(
                 f"Give at least one of image=, text=, audio=, face_au= ({self.model_name})"
             )
+        if self.speaker_normalisation is not None:
+            raise ValueError(self._needs_speakers())
         item = self._read(
             image, text, audio, sample_rate, detect_faces, on_error="raise", face_au=face_au
         )
         return self._run([item], contributions, saliency)[0]
+
+    def _needs_speakers(self) -> str:
+        norm = self.speaker_normalisation
+        assert norm is not None
+        return (
+            f"{self.model_name} standardises each speaker's {', '.join(norm.modalities)} over "
+            "that speaker's own recordings, so one item alone cannot be predicted: use "
+            f"predict_batch(..., speakers=[...]) with at least {norm.min_clips} items per "
+            "speaker (or a model without per-speaker normalisation)"
+        )
 
     def predict_batch(
         self,
@@ -513,6 +562,7 @@ class EmotionRecognizer:
         contributions: bool = False,
         on_error: str = "raise",
         progress: bool = False,
+        speakers: Sequence[Any] | None = None,
     ) -> list[Prediction]:
         """Predict many samples at once (batched through the network).
 
@@ -524,6 +574,12 @@ class EmotionRecognizer:
             on_error: ``"raise"`` stops at the first unreadable file; ``"skip"`` records
                 it in that item's ``not_used`` and goes on.
             progress: show a progress bar.
+            speakers: who is speaking (or on camera) in each item, any hashable id, for
+                models with per-speaker normalisation (a card's ``speaker_normalisation``,
+                such as ``au_whisper_fusion_per_speaker``): each speaker's inputs are
+                standardised over that speaker's items in this call, so give several
+                items of each person (at least the card's ``min_clips``), covering what
+                they express. Ignored, with a warning, by other models.
 
         >>> rec = EmotionRecognizer()  # doctest: +SKIP
         >>> [r.top for r in rec.predict_batch(texts=["I love it", "I hate it"])]  # doctest: +SKIP
@@ -554,15 +610,34 @@ class EmotionRecognizer:
         column = {
             name: given.get(name, [None] * n) for name in ("images", "texts", "audios", "face_aus")
         }
+        chunk = CHUNK_ITEMS
+        if self.speaker_normalisation is not None:
+            if speakers is None:
+                raise ValueError(self._needs_speakers())
+            chunk = max(n, 1)  # a speaker's statistics span the whole call
+        if speakers is not None:
+            speakers = list(speakers)
+            if len(speakers) != n:
+                raise ValueError(f"{len(speakers)} speakers for {n} items: give one per item")
+            unnamed = [i for i, s in enumerate(speakers) if s is None]
+            if unnamed and self.speaker_normalisation is not None:
+                raise ValueError(f"items {unnamed[:5]} have no speaker: give each item one")
+            if self.speaker_normalisation is None:
+                warnings.warn(
+                    f"{self.model_name} does not use speakers (no per-speaker normalisation); "
+                    "speakers= is ignored",
+                    UserWarning,
+                    stacklevel=2,
+                )
         bar = None
         if progress and n:
             import keras
 
             bar = keras.utils.Progbar(n, unit_name="sample")
         results: list[Prediction] = []
-        for start in range(0, n, CHUNK_ITEMS):
+        for start in range(0, n, chunk):
             items = []
-            for i in range(start, min(n, start + CHUNK_ITEMS)):
+            for i in range(start, min(n, start + chunk)):
                 try:
                     items.append(
                         self._read(
@@ -577,6 +652,8 @@ class EmotionRecognizer:
                     )
                 except (ValueError, FileNotFoundError, TypeError) as error:
                     raise type(error)(f"item {i}: {error}") from None
+                if speakers is not None:
+                    items[-1].speaker = speakers[i]
             results.extend(self._run(items, contributions, saliency=False))
             if bar is not None:
                 bar.update(len(results))
@@ -592,6 +669,17 @@ class EmotionRecognizer:
         from emozoo.inference.video import analyze_video
 
         return analyze_video(self, path, every=every, **kwargs)
+
+
+def _speaker_normalisation(model: str) -> SpeakerNormalisation | None:
+    """The registered card's per-speaker normalisation, which weights fine-tuned from it
+    keep expecting (``None`` for other models)."""
+    from emozoo.registry import get_entry
+
+    try:
+        return get_entry(model).speaker_normalisation
+    except LookupError:  # a model known only by its weights file
+        return None
 
 
 __all__ = ["BACKENDS", "EmotionRecognizer", "make_runner"]

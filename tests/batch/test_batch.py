@@ -210,3 +210,35 @@ def test_a_manifest_with_action_units(tmp_path):
     expected = rec.predict(face_au=str(tmp_path / "smile.csv"))
     assert rows["smile"]["top"] == expected.top
     assert rows["gone"]["top"] is None and "missing.csv" in rows["gone"]["error"]
+
+
+def test_a_manifest_with_speakers_for_a_per_speaker_model(tmp_path):
+    """A ``speaker`` column: each speaker's rows are standardised together, whatever
+    the chunk size; a row without a speaker gets an error; Beam refuses the model."""
+    from emozoo import EmotionRecognizer
+    from emozoo.batch.beam import run_beam
+    from tests.preprocessing.helpers import openface_csv
+
+    lines = ["id,au_path,speaker"]
+    for i in range(16):
+        speaker = "ann" if i % 2 else "bob"  # interleaved: chunks must regroup them
+        value = 0.3 * (i % 5) + (1.5 if speaker == "bob" else 0.0)
+        openface_csv(tmp_path / f"{i}.csv", [(0.0, 0.98, 1, value)])
+        lines.append(f"r{i},{i}.csv,{speaker}")
+    lines.append("lost,0.csv,")
+    manifest = tmp_path / "aus.csv"
+    manifest.write_text("\n".join(lines) + "\n", "utf-8")
+    items = list_inputs(manifest)
+    assert items[1].speaker == "ann" and items[-1].speaker is None
+    rec = EmotionRecognizer("face_au_per_speaker")
+    run_local(rec, items, tmp_path / "out.jsonl", chunk_items=4, progress=False)
+    rows = by_key(read_rows(tmp_path / "out.jsonl"))
+    assert rows["lost"]["top"] is None and "speaker" in rows["lost"]["error"]
+    expected = rec.predict_batch(
+        face_aus=[str(tmp_path / f"{i}.csv") for i in range(16)],
+        speakers=[item.speaker for item in items[:16]],
+    )
+    assert [rows[f"r{i}"]["top"] for i in range(16)] == [p.top for p in expected]
+    assert all(rows[f"r{i}"]["error"] is None for i in range(16))
+    with pytest.raises(ValueError, match="--runner local"):
+        run_beam(items, tmp_path / "beam.jsonl", model="face_au_per_speaker")

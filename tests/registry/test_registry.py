@@ -388,3 +388,16 @@ def test_a_user_card_naming_a_missing_encoder_is_skipped_with_a_warning(monkeypa
     with pytest.warns(UserWarning, match="orphan_fusion.json.*no registered model 'no_such_face'"):
         names = emozoo.list_models()
     assert "orphan_fusion" not in names
+
+
+def test_a_cards_speaker_normalisation_is_parsed_and_checked():
+    from emozoo.preprocessing.speakers import SpeakerNormalisation
+    from emozoo.registry.entry import ModelEntry
+
+    entry = emozoo.registry.get_entry("au_whisper_fusion_per_speaker")
+    assert entry.speaker_normalisation == SpeakerNormalisation(("face_au",), ("audio",), 8)
+    assert entry.to_dict()["speaker_normalisation"]["embeddings"] == ["audio"]
+    assert emozoo.registry.get_entry("face_au").speaker_normalisation is None
+    card = {"name": "x", "architecture": "face_au", "modalities": ["face_au"]}
+    with pytest.raises(ValueError, match="speaker_normalisation of modalities it does not"):
+        ModelEntry.from_dict({**card, "speaker_normalisation": {"inputs": ["audio"]}})
