@@ -19,6 +19,9 @@ from typing import Any
 
 import numpy as np
 
+#: One speaker id per item: any hashable values (names, numbers), as a list or an array.
+SpeakerIds = Sequence[Hashable] | np.ndarray
+
 #: Floor of a speaker's standard deviation: a value one speaker never varies stays 0.
 STD_FLOOR = 1e-6
 
@@ -65,7 +68,7 @@ class SpeakerNormalisation:
 
 
 def speaker_statistics(
-    values: np.ndarray, speakers: Sequence[Hashable], *, min_clips: int = 1
+    values: np.ndarray, speakers: SpeakerIds, *, min_clips: int = 1
 ) -> dict[Hashable, tuple[np.ndarray, np.ndarray]]:
     """``{speaker: (mean, std)}`` over each speaker's rows of ``values`` (``(n, ...)``;
     ``NaN`` entries, unknown values, are ignored).
@@ -102,7 +105,7 @@ def speaker_statistics(
 
 def standardise_by_speaker(
     values: np.ndarray,
-    speakers: Sequence[Hashable],
+    speakers: SpeakerIds,
     *,
     statistics: dict[Hashable, tuple[np.ndarray, np.ndarray]] | None = None,
     min_clips: int = 1,
