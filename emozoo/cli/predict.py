@@ -163,6 +163,9 @@ def _cmd_demo(args) -> int:
     from emozoo.inference import run_demo
 
     run_demo(model=args.model, out=args.out, saliency_out=args.saliency)
+    from emozoo.cli.zoo import picks_text
+
+    print("\n" + picks_text())
     return 0
 
 

@@ -77,7 +77,22 @@ def _cmd_list(args) -> int:
     print(format_table(table, header))
     if any(r["recommended"] for r in rows):
         print("\n* the recommended encoder for its modality")
+    if args.pattern is None:
+        print("\n" + picks_text())
     return 0
+
+
+def picks_text() -> str:
+    """Which model to pick for each kind of input, from the cards (``emozoo list``,
+    ``emozoo demo`` and the README print it)."""
+    from emozoo.registry.picks import model_picks
+
+    lines = [
+        "Which model to pick (figures from the cards; speed: LiteRT, batch 1, one core, as a "
+        "multiple of fer's face classifier timed beside it by tools/bench_lite.py):"
+    ]
+    lines += [f"- {pick.describe()}" for pick in model_picks()]
+    return "\n".join(lines)
 
 
 def _format_info(info: dict) -> str:

@@ -70,3 +70,12 @@ def test_model_card_names_the_original_model(name, expected, capsys):
     out = capsys.readouterr().out
     missing = [text for text in expected if text not in out]
     assert not missing, f"emozoo info {name} does not mention {missing}"
+
+
+def test_list_says_which_model_to_pick(capsys):
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    assert "Which model to pick" in out
+    assert "- speech (ravdess_speech/test, accuracy): most accurate audio_whisper" in out
+    assert main(["list", "face*"]) == 0  # a filtered list is only the table
+    assert "Which model to pick" not in capsys.readouterr().out
