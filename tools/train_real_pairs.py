@@ -78,60 +78,22 @@ def train_unimodal(name: str, entry, seed: int, run_dir: Path):
 
 def train_fused(name: str, entry, seed: int, run_dir: Path):
     """The fusion head over frozen registered encoders, on real or pseudo pairs."""
-    import numpy as np
-
-    import emozoo
-    from emozoo.data.datasets.face_au_sources import load_ravdess_au_pairs, trial_actors
     from emozoo.models.fusion.compose import build_head
-    from emozoo.preprocessing.speakers import standardise_by_speaker
-    from emozoo.registry import builder_kwargs, get_entry
-    from emozoo.training.real_pairs import (
-        audio_embeddings_from_statistics,
-        cached_audio_statistics,
-        standardise_copies_by_speaker,
-        train_fusion_head,
-    )
+    from emozoo.registry import builder_kwargs
+    from emozoo.training.real_pairs import real_pair_embeddings, train_fusion_head
 
     recipe = entry.recipe
     norm = entry.speaker_normalisation
     encoder_names = dict(recipe["encoders"])
     splits = {"train": _split_of(recipe["train"]), "val": _split_of(recipe["val"])}
     copies = {"train": int(recipe.get("augmented_copies", 0)), "val": 0}
-    data = {}
-    for part, split in splits.items():
-        pairs = load_ravdess_au_pairs(split)
-        actors = trial_actors(split)
-        embeddings = {}
-        for modality, records in pairs.items():
-            encoder_name = encoder_names[modality]
-            encoder = emozoo.load(encoder_name, include_top=False)
-            preprocessor = emozoo.load_preprocessor(encoder_name)
-            inputs = preprocessor.for_modality(modality)
-            if hasattr(inputs, "sample_rate"):
-                # Speech: the frozen layer statistics, computed once and cached.
-                full = emozoo.load(encoder_name)
-                key = f"ravdess_au_pairs_{get_entry(encoder_name).weights.sha256[:12]}"
-                statistics = cached_audio_statistics(
-                    full,
-                    preprocessor,
-                    split,
-                    cache_dir=CACHE_DIR,
-                    cache_key=key,
-                    augmented_copies=copies[part],
-                    seed=seed,
-                )
-                embeddings[modality] = audio_embeddings_from_statistics(encoder, statistics)
-            else:
-                raw = inputs.from_items(records.items)
-                if norm is not None and modality in norm.inputs:
-                    raw = standardise_by_speaker(raw, actors, min_clips=norm.min_clips)
-                values = encoder.predict({modality: raw}, batch_size=256, verbose=0)
-                embeddings[modality] = np.asarray(values)[:, None]
-            if norm is not None and modality in norm.embeddings:
-                embeddings[modality] = standardise_copies_by_speaker(
-                    embeddings[modality], actors, min_clips=norm.min_clips
-                )
-        data[part] = (embeddings, pairs["face_au"].labels)
+    by_split = real_pair_embeddings(
+        entry,
+        {splits[part]: copies[part] for part in splits},
+        cache_dir=CACHE_DIR,
+        seed=seed,
+    )
+    data = {part: by_split[split] for part, split in splits.items()}
     dims = {m: int(v.shape[-1]) for m, v in data["train"][0].items()}
     kwargs = {k: v for k, v in builder_kwargs(entry).items() if k != "encoders"}
     head = build_head(entry.architecture, kwargs, dims, entry.labels)

@@ -94,6 +94,79 @@ def standardise_copies_by_speaker(
     ).reshape(values.shape)
 
 
+def real_pair_embeddings(
+    entry,
+    splits: Mapping[str, int],
+    *,
+    cache_dir: str | Path,
+    seed: int = 0,
+) -> dict[str, tuple[dict[str, np.ndarray], np.ndarray]]:
+    """The embeddings a fused real-pair card's head trains and is tested on, per split.
+
+    Args:
+        entry: the fused card's registry entry: its recipe's ``encoders`` name the frozen
+            encoder of each modality, its ``speaker_normalisation`` (if any) says which
+            inputs and embeddings are standardised per actor.
+        splits: ``ravdess_face_au`` split name -> augmented copies of its speech.
+        cache_dir: where the speech encoder's layer statistics are cached
+            (:func:`cached_audio_statistics`).
+        seed: seed of the augmented copies (used only when the cache is written).
+
+    Returns:
+        ``{split: ({modality: (n, copies, dim)}, labels)}``: feature inputs (the AUs)
+        through their encoder (one copy), speech from the cached statistics (clean copy
+        first); with speaker normalisation, each actor's inputs and embeddings
+        standardised by that actor's own mean and spread (embeddings: of the clean copy).
+    """
+    import emozoo
+    from emozoo.data.datasets.face_au_sources import trial_actors
+    from emozoo.preprocessing.speakers import standardise_by_speaker
+    from emozoo.registry import get_entry
+
+    norm = entry.speaker_normalisation
+    encoder_names = dict(entry.recipe["encoders"])
+    encoders = {m: emozoo.load(n, include_top=False) for m, n in encoder_names.items()}
+    preprocessors = {m: emozoo.load_preprocessor(n) for m, n in encoder_names.items()}
+    full_models: dict[str, keras.Model] = {}
+    out = {}
+    for split, copies in splits.items():
+        pairs = load_ravdess_au_pairs(split)
+        actors = trial_actors(split)
+        embeddings = {}
+        for modality, records in pairs.items():
+            encoder_name = encoder_names[modality]
+            inputs = preprocessors[modality].for_modality(modality)
+            if hasattr(inputs, "sample_rate"):
+                # Speech: the frozen layer statistics, computed once and cached.
+                if modality not in full_models:
+                    full_models[modality] = emozoo.load(encoder_name)
+                key = f"ravdess_au_pairs_{get_entry(encoder_name).weights.sha256[:12]}"
+                statistics = cached_audio_statistics(
+                    full_models[modality],
+                    preprocessors[modality],
+                    split,
+                    cache_dir=cache_dir,
+                    cache_key=key,
+                    augmented_copies=copies,
+                    seed=seed,
+                )
+                embeddings[modality] = audio_embeddings_from_statistics(
+                    encoders[modality], statistics
+                )
+            else:
+                raw = inputs.from_items(records.items)
+                if norm is not None and modality in norm.inputs:
+                    raw = standardise_by_speaker(raw, actors, min_clips=norm.min_clips)
+                values = encoders[modality].predict({modality: raw}, batch_size=256, verbose=0)
+                embeddings[modality] = np.asarray(values)[:, None]
+            if norm is not None and modality in norm.embeddings:
+                embeddings[modality] = standardise_copies_by_speaker(
+                    embeddings[modality], actors, min_clips=norm.min_clips
+                )
+        out[split] = (embeddings, pairs["face_au"].labels)
+    return out
+
+
 def partner_indices(labels: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """For each item, another item of the same label (a pseudo-pair's other half)."""
     labels = np.asarray(labels)
