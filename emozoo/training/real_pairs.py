@@ -27,6 +27,7 @@ import tensorflow as tf
 
 from emozoo.data.datasets.face_au_sources import load_ravdess_au_pairs
 from emozoo.models import EMBEDDING_LAYER, presence_input_name
+from emozoo.preprocessing.speakers import SpeakerIds
 from emozoo.training.frozen_features import compute_features, feature_model, head_model
 
 #: audio_whisper's frozen feature layer (the cached arrays).
@@ -80,7 +81,7 @@ def audio_embeddings_from_statistics(audio_encoder: keras.Model, statistics: np.
 
 
 def standardise_copies_by_speaker(
-    values: np.ndarray, speakers: Sequence, *, min_clips: int = 1
+    values: np.ndarray, speakers: SpeakerIds, *, min_clips: int = 1
 ) -> np.ndarray:
     """``(n, copies, ...)`` values standardised per speaker with each speaker's statistics
     of copy 0 (the clean recordings: augmented copies are not what inference sees)."""
@@ -140,7 +141,10 @@ def real_pair_embeddings(
                 # Speech: the frozen layer statistics, computed once and cached.
                 if modality not in full_models:
                     full_models[modality] = emozoo.load(encoder_name)
-                key = f"ravdess_au_pairs_{get_entry(encoder_name).weights.sha256[:12]}"
+                weights = get_entry(encoder_name).weights
+                if weights is None:
+                    raise ValueError(f"{encoder_name} has no pretrained weights to encode with")
+                key = f"ravdess_au_pairs_{weights.sha256[:12]}"
                 statistics = cached_audio_statistics(
                     full_models[modality],
                     preprocessors[modality],
