@@ -1095,10 +1095,41 @@ def _models_nav() -> str:
     return "\n".join(f"      - {name}: models/{name}.md" for name in shipped_models())
 
 
+def model_picks_table() -> str:
+    """Which model to pick for each kind of input (emozoo.registry.picks, from the cards)."""
+    from emozoo.registry.picks import figure, model_picks
+
+    rows = []
+    for pick in model_picks():
+
+        def named(name: str, pick=pick) -> str:
+            per_speaker = name in pick.needs_speakers
+            return f"`{name}`" + (" (several recordings per person)" if per_speaker else "")
+
+        accurate = f"{named(pick.most_accurate)}: {figure(pick.metric, pick.accuracy)}"
+        if pick.fastest is None:
+            fastest = "no LiteRT speed measured"
+        else:
+            assert pick.fastest_figure is not None
+            fastest = (
+                f"{named(pick.fastest)}: {pick.fastest_ratio:g}x, "
+                f"{figure(pick.metric, pick.fastest_figure)}"
+            )
+        rows.append([pick.task, f"{pick.test_set}, {pick.metric}", accurate, fastest])
+    return "\n\n".join(
+        [
+            table(["input", "test set, metric", "most accurate", "fastest"], rows),
+            "Speed: LiteRT, batch 1, one core, as a multiple of fer's face classifier timed "
+            "beside it (`python tools/bench_lite.py --write`); `emozoo list` prints the same.",
+        ]
+    )
+
+
 def blocks(outputs: _Outputs) -> dict[str, Callable[[], str]]:
     """Block name -> its generator; a block is built only where a file uses it."""
     return {
         "readme-models": lambda: _tool("evaluate").summary_table(readme_models()),
+        "readme-picks": model_picks_table,
         "models-nav": _models_nav,
         "demo-output": outputs.demo,
         "predict-output": outputs.predict,
