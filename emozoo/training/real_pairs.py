@@ -145,18 +145,29 @@ def real_pair_embeddings(
                 if weights is None:
                     raise ValueError(f"{encoder_name} has no pretrained weights to encode with")
                 key = f"ravdess_au_pairs_{weights.sha256[:12]}"
-                statistics = cached_audio_statistics(
-                    full_models[modality],
-                    preprocessors[modality],
-                    split,
-                    cache_dir=cache_dir,
-                    cache_key=key,
-                    augmented_copies=copies,
-                    seed=seed,
-                )
-                embeddings[modality] = audio_embeddings_from_statistics(
-                    encoders[modality], statistics
-                )
+                full = full_models[modality]
+                if any(layer.name == STATISTICS_LAYER for layer in full.layers):
+                    statistics = cached_audio_statistics(
+                        full,
+                        preprocessors[modality],
+                        split,
+                        cache_dir=cache_dir,
+                        cache_key=key,
+                        augmented_copies=copies,
+                        seed=seed,
+                    )
+                    embeddings[modality] = audio_embeddings_from_statistics(
+                        encoders[modality], statistics
+                    )
+                else:  # another speech encoder (audio_lstm_distilled): its embeddings
+                    embeddings[modality] = compute_features(
+                        feature_model(full, EMBEDDING_LAYER),
+                        records,
+                        preprocessors[modality],
+                        augmented_copies=copies,
+                        seed=seed,
+                        cache=Path(cache_dir) / f"{key}_{split}_x{copies}_embedding.npy",
+                    )
             else:
                 raw = inputs.from_items(records.items)
                 if norm is not None and modality in norm.inputs:
