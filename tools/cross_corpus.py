@@ -57,10 +57,9 @@ def _normalise(x: np.ndarray, kind: str, speakers: np.ndarray) -> np.ndarray:
     if kind == "per_recording":
         flat = (flat - flat.mean(1, keepdims=True)) / (flat.std(1, keepdims=True) + 1e-6)
     elif kind == "per_speaker":
-        flat = flat.copy()
-        for s in np.unique(speakers):
-            rows = speakers == s
-            flat[rows] = (flat[rows] - flat[rows].mean(0)) / (flat[rows].std(0) + 1e-6)
+        from emozoo.preprocessing.speakers import standardise_by_speaker
+
+        flat = standardise_by_speaker(flat, speakers)
     return flat.reshape(x.shape).astype(np.float32)
 
 

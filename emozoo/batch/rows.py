@@ -164,13 +164,20 @@ def _predict_many(recognizer, items, batch) -> list[dict]:
 
     try:
         return run(batch)
-    except Exception as error:  # one bad item must not fail its neighbours: retry one by one
+    except Exception as error:  # one bad item must not fail its neighbours: retry in groups
         if len(batch) == 1:
             return [error_row(items[batch[0][0]], labels, error)]
-    rows = []
+    # One by one; a per-speaker model's items go together by speaker (one item alone
+    # cannot be standardised), so only a failing speaker's rows get its error.
+    groups: dict[object, list] = {}
     for member in batch:
+        key = items[member[0]].speaker if per_speaker else member[0]
+        groups.setdefault(key, []).append(member)
+    rows_at: dict[int, dict] = {}
+    for members in groups.values():
         try:
-            rows.extend(run([member]))
+            found = run(members)
         except Exception as error:
-            rows.append(error_row(items[member[0]], labels, error))
-    return rows
+            found = [error_row(items[i], labels, error) for i, _ in members]
+        rows_at.update({i: row for (i, _), row in zip(members, found, strict=True)})
+    return [rows_at[i] for i, _ in batch]

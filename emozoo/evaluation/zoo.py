@@ -255,8 +255,8 @@ def sample_pairs(pairs, count: int):
 def _real_pair_predictions(name: str, spec: dict, cache: dict, root=None):
     """``(labels, probabilities)`` of registered model ``name`` on real pairs.
 
-    A model with ``speaker_normalisation`` has its inputs or embeddings standardised per
-    actor, over the actor's evaluated trials. Each modality's inputs are read once per evaluation; a fused model composed of
+    A model with ``speaker_normalisation`` has its inputs or embeddings standardised
+    per actor, over the actor's evaluated trials. Each modality's inputs are read once per evaluation; a fused model composed of
     registered encoders runs each encoder once per item (cached by encoder name, so
     two heads over the same encoders share them) and its head over the embeddings.
     """
@@ -309,6 +309,8 @@ def _real_pair_predictions(name: str, spec: dict, cache: dict, root=None):
         return cache[key]
 
     if parts is None:
+        if norm is not None and norm.embeddings:
+            raise ValueError(f"{name} standardises embeddings per speaker but runs unsplit")
         if len(entry.modalities) > 1:
             given: dict[str, Any] = {m: list(raw(m)) for m in wanted}
             inputs = preprocessor(**given)
@@ -325,7 +327,9 @@ def _real_pair_predictions(name: str, spec: dict, cache: dict, root=None):
         values = np.zeros((len(rows), width), np.float32)
         if present:
             owner = composed.get(modality, f"{name}:{modality}")
-            key = ("embeddings", owner, split_name, tuple(rows.tolist()))
+            # Inputs standardised per speaker give other embeddings: part of the key.
+            standardised = norm is not None and modality in norm.inputs
+            key = ("embeddings", owner, split_name, tuple(rows.tolist()), standardised)
             if key not in cache:
                 cache[key] = np.asarray(
                     encoders[modality].predict({modality: raw(modality)}, batch_size=64, verbose=0)

@@ -106,6 +106,13 @@ def resolve(model, labels=None) -> ExportSource:
         from emozoo.registry import get_entry
 
         entry = get_entry(model)  # UnknownModelError with suggestions
+        if entry.speaker_normalisation is not None:
+            # The standardisation spans a speaker's recordings: no one-sample graph has it.
+            raise ValueError(
+                f"{entry.name} standardises each speaker's inputs over many recordings, which "
+                "an exported one-sample graph cannot do; it runs through "
+                "EmotionRecognizer.predict_batch(..., speakers=...)"
+            )
         origin = f"registry:{entry.name}"
         model = emozoo.load(entry.name)
     else:

@@ -29,7 +29,7 @@ from emozoo.preprocessing.wordpiece import WordPiece
 
 if TYPE_CHECKING:
     from emozoo.inference.results import VideoAnalysis
-    from emozoo.preprocessing.speakers import SpeakerNormalisation
+    from emozoo.preprocessing.speakers import SpeakerIds, SpeakerNormalisation
 
 #: An image :meth:`EmotionRecognizer.predict` takes: a path or an RGB uint8 array.
 ImageInput = str | Path | np.ndarray
@@ -157,6 +157,11 @@ class EmotionRecognizer:
         self._token_counter_lock = threading.Lock()  # built once, on the first long text
         self.speaker_normalisation = _speaker_normalisation(model)
         norm = self.speaker_normalisation
+        if norm is not None and "face" in norm.modalities:
+            raise ValueError(
+                f"{model}: per-speaker normalisation of faces is not supported (one photo may "
+                "show several people)"
+            )
         if norm is not None and norm.embeddings and not getattr(self.runner, "split", False):
             raise ValueError(
                 f"{model} standardises embeddings per speaker, which needs its encoders "
@@ -318,32 +323,34 @@ class EmotionRecognizer:
         texts: list[str] = []
         windows: list[np.ndarray] = []
         aus: list[np.ndarray] = []
-        # The speaker of each row of each modality's bank (per-speaker models).
-        speakers: dict[str, list[Any]] = {"face": [], "text": [], "audio": [], "face_au": []}
-        for item, slot in zip(items, slots, strict=True):
+        # The item of each row of each modality's bank (per-speaker models group by it).
+        owners: dict[str, list[int]] = {"face": [], "text": [], "audio": [], "face_au": []}
+        for i, (item, slot) in enumerate(zip(items, slots, strict=True)):
             if "face" not in item.not_used:
                 slot.faces = list(range(len(crops), len(crops) + len(item.faces)))
                 crops.extend(face.crop for face in item.faces)
-                speakers["face"] += [item.speaker] * len(item.faces)
+                owners["face"] += [i] * len(item.faces)
             if item.text is not None:
                 slot.text = len(texts)
                 texts.append(item.text)
-                speakers["text"].append(item.speaker)
+                owners["text"].append(i)
             if item.windows is not None:
                 total = sum(len(w) for w in windows)
                 slot.windows = list(range(total, total + len(item.windows)))
                 windows.append(item.windows)
-                speakers["audio"] += [item.speaker] * len(item.windows)
+                owners["audio"] += [i] * len(item.windows)
             if item.aus is not None:
                 slot.aus = len(aus)
                 aus.append(item.aus)
-                speakers["face_au"].append(item.speaker)
+                owners["face_au"].append(i)
+        item_speakers = [item.speaker for item in items]
 
         def encode(modality: str, inputs: np.ndarray) -> np.ndarray:
             """The modality's embeddings, standardised per speaker where the model asks."""
-            rows = speakers[modality]
-            inputs = self._by_speaker(modality, "inputs", inputs, rows)
-            return self._by_speaker(modality, "embeddings", runner.encode(modality, inputs), rows)
+            rows = owners[modality]
+            inputs = self._by_speaker(modality, "inputs", inputs, rows, item_speakers)
+            embeddings = runner.encode(modality, inputs)
+            return self._by_speaker(modality, "embeddings", embeddings, rows, item_speakers)
 
         banks: dict[str, np.ndarray] = {}
         face_inputs = None
@@ -377,19 +384,50 @@ class EmotionRecognizer:
         return banks, slots, face_inputs
 
     def _by_speaker(
-        self, modality: str, stage: str, values: np.ndarray, speakers: list[Any]
+        self,
+        modality: str,
+        stage: str,
+        values: np.ndarray,
+        row_items: list[int],
+        item_speakers: list[Any],
     ) -> np.ndarray:
         """``values`` standardised per speaker if the model's card asks for it at this
-        ``stage`` (``"inputs"`` or ``"embeddings"``) of ``modality``; else unchanged."""
+        ``stage`` (``"inputs"`` or ``"embeddings"``) of ``modality``, each speaker's
+        statistics over one value per item (a clip's windows averaged); else unchanged."""
         norm = self.speaker_normalisation
         if norm is None or modality not in getattr(norm, stage) or not len(values):
             return values
-        from emozoo.preprocessing.speakers import standardise_by_speaker
+        from emozoo.preprocessing.speakers import standardise_rows_by_speaker
 
-        try:
-            return standardise_by_speaker(values, speakers, min_clips=norm.min_clips)
-        except ValueError as error:
-            raise ValueError(f"{self.model_name}, {modality}: {error}") from None
+        return standardise_rows_by_speaker(
+            values, row_items, item_speakers, min_clips=norm.min_clips
+        )
+
+    def _check_speaker_counts(self, items: list[_Item], on_error: str) -> None:
+        """Each speaker needs ``min_clips`` items whose standardised modality is usable:
+        with fewer, ``on_error="skip"`` leaves that modality of the speaker's items unused
+        (with the reason), ``"raise"`` stops."""
+        norm = self.speaker_normalisation
+        if norm is None:
+            return
+        for modality in norm.modalities:
+            usable: dict[Any, list[_Item]] = {}
+            for item in items:
+                if _has(item, modality):
+                    usable.setdefault(item.speaker, []).append(item)
+            for speaker, own in usable.items():
+                if len(own) >= norm.min_clips:
+                    continue
+                given = sum(1 for item in items if item.speaker == speaker)
+                reason = (
+                    f"speaker {speaker!r}: {len(own)} usable {modality} item(s) of {given}; "
+                    f"per-speaker normalisation needs at least {norm.min_clips}"
+                )
+                if on_error == "raise":
+                    raise ValueError(f"{self.model_name}: {reason}")
+                for item in own:
+                    _drop(item, modality)
+                    item.not_used[modality] = reason
 
     def _warn_if_truncated(self, item: _Item) -> None:
         pre = self.runner.preprocessor.text
@@ -401,7 +439,10 @@ class EmotionRecognizer:
             item.warnings.append(message)
             warnings.warn(message, UserWarning, stacklevel=5)
 
-    def _run(self, items: list[_Item], contributions: bool, saliency: bool) -> list[Prediction]:
+    def _run(
+        self, items: list[_Item], contributions: bool, saliency: bool, on_error: str = "raise"
+    ) -> list[Prediction]:
+        self._check_speaker_counts(items, on_error)
         banks, slots, face_inputs = self._encode(items)
         plan = HeadPlan()
         # Plan every head row first (deduplicated), run them in a few batches, then read.
@@ -562,7 +603,7 @@ class EmotionRecognizer:
         contributions: bool = False,
         on_error: str = "raise",
         progress: bool = False,
-        speakers: Sequence[Any] | None = None,
+        speakers: SpeakerIds | None = None,
     ) -> list[Prediction]:
         """Predict many samples at once (batched through the network).
 
@@ -654,7 +695,7 @@ class EmotionRecognizer:
                     raise type(error)(f"item {i}: {error}") from None
                 if speakers is not None:
                     items[-1].speaker = speakers[i]
-            results.extend(self._run(items, contributions, saliency=False))
+            results.extend(self._run(items, contributions, saliency=False, on_error=on_error))
             if bar is not None:
                 bar.update(len(results))
         return results
@@ -666,9 +707,35 @@ class EmotionRecognizer:
         >>> timeline = rec.analyze_video("interview.mp4", every=0.5)  # doctest: +SKIP
         >>> timeline.plot("timeline.png")  # doctest: +SKIP
         """
+        if self.speaker_normalisation is not None:
+            raise ValueError(
+                f"{self.model_name} standardises each speaker's inputs over many recordings; "
+                "a video's windows are not that: use a model without per-speaker "
+                "normalisation for videos"
+            )
         from emozoo.inference.video import analyze_video
 
         return analyze_video(self, path, every=every, **kwargs)
+
+
+def _has(item: _Item, modality: str) -> bool:
+    """Whether ``item`` carries usable input of ``modality``."""
+    if modality == "face":
+        return bool(item.faces) and "face" not in item.not_used
+    value = {"text": item.text, "audio": item.windows, "face_au": item.aus}[modality]
+    return value is not None
+
+
+def _drop(item: _Item, modality: str) -> None:
+    """Leave ``modality`` of ``item`` unused."""
+    if modality == "face":
+        item.faces = []
+    elif modality == "text":
+        item.text = None
+    elif modality == "audio":
+        item.windows = None
+    else:
+        item.aus = None
 
 
 def _speaker_normalisation(model: str) -> SpeakerNormalisation | None:

@@ -49,6 +49,11 @@ class SpeakerNormalisation:
         unknown = set(data) - known
         if unknown:
             raise ValueError(f"speaker_normalisation: unknown keys {sorted(unknown)}")
+        for key in ("inputs", "embeddings"):
+            if isinstance(data.get(key), str):
+                raise ValueError(f"speaker_normalisation.{key} is a list of modalities")
+        if int(data.get("min_clips", 8)) < 1:
+            raise ValueError("speaker_normalisation.min_clips must be at least 1")
         return cls(
             inputs=tuple(data.get("inputs", ())),
             embeddings=tuple(data.get("embeddings", ())),
@@ -56,6 +61,7 @@ class SpeakerNormalisation:
         )
 
     def to_dict(self) -> dict[str, Any]:
+        """The card's JSON object."""
         return {
             "inputs": list(self.inputs),
             "embeddings": list(self.embeddings),
@@ -64,6 +70,7 @@ class SpeakerNormalisation:
 
     @property
     def modalities(self) -> tuple[str, ...]:
+        """Every modality standardised at either stage."""
         return (*self.inputs, *(m for m in self.embeddings if m not in self.inputs))
 
 
@@ -132,3 +139,28 @@ def standardise_by_speaker(
         mean, std = statistics[speaker]
         out[i] = (values[i] - mean) / std
     return out.astype(np.float32)
+
+
+def standardise_rows_by_speaker(
+    values: np.ndarray,
+    row_items: Sequence[int] | np.ndarray,
+    item_speakers: Sequence[Hashable],
+    *,
+    min_clips: int = 1,
+) -> np.ndarray:
+    """``values`` whose rows belong to items (``row_items[r]``: several rows may be one
+    item, as an audio clip's windows), standardised by each speaker's statistics over one
+    value per item (the mean of its rows), so a long recording counts once and
+    ``min_clips`` counts items; ``item_speakers[i]`` is item ``i``'s speaker."""
+    values = np.asarray(values, np.float64)
+    owners = np.asarray(row_items)
+    order = list(dict.fromkeys(owners.tolist()))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # an all-NaN item stays NaN
+        per_item = np.stack([np.nanmean(values[owners == i], axis=0) for i in order])
+    statistics = speaker_statistics(
+        per_item, [item_speakers[i] for i in order], min_clips=min_clips
+    )
+    return standardise_by_speaker(
+        values, [item_speakers[i] for i in owners.tolist()], statistics=statistics
+    )

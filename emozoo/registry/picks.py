@@ -43,6 +43,8 @@ class ModelPick:
             classifier and ``fastest_figure`` its figure on the test set.
         needs_speakers: models of the group that standardise each speaker's inputs
             (they take ``speakers=`` and several items of each person).
+        per_clip: where the most accurate model needs speakers, the most accurate one
+            that takes a single clip (``per_clip_figure`` its figure), if any.
     """
 
     task: str
@@ -54,6 +56,8 @@ class ModelPick:
     fastest_ratio: float | None = None
     fastest_figure: float | None = None
     needs_speakers: tuple[str, ...] = ()
+    per_clip: str | None = None
+    per_clip_figure: float | None = None
 
     def describe(self) -> str:
         """One line: ``speech (ravdess_speech/test accuracy): most accurate ...``."""
@@ -73,6 +77,12 @@ class ModelPick:
             )
         if self.needs_speakers:
             line += f" [{', '.join(self.needs_speakers)}: several recordings per person]"
+        if self.per_clip is not None:
+            assert self.per_clip_figure is not None
+            line += (
+                f"; for one clip at a time: {self.per_clip} "
+                f"({figure(self.metric, self.per_clip_figure)})"
+            )
         return line
 
 
@@ -131,6 +141,11 @@ def model_picks() -> list[ModelPick]:
             fastest = max(
                 (t for t in timed if t[1] <= quickest * (1 + SAME_SPEED)), key=lambda t: t[2]
             )
+        needs = tuple(n for n, _ in members if get_entry(n).speaker_normalisation is not None)
+        per_clip: tuple = (None, None)
+        if best in needs:
+            single = [(n, v) for n, v in members if n not in needs]
+            per_clip = max(single, key=lambda m: m[1]) if single else per_clip
         picks.append(
             ModelPick(
                 task=TASK_NAMES.get(modalities, " + ".join(modalities)),
@@ -141,9 +156,9 @@ def model_picks() -> list[ModelPick]:
                 fastest=fastest[0],
                 fastest_ratio=fastest[1],
                 fastest_figure=fastest[2],
-                needs_speakers=tuple(
-                    n for n, _ in members if get_entry(n).speaker_normalisation is not None
-                ),
+                needs_speakers=needs,
+                per_clip=per_clip[0],
+                per_clip_figure=per_clip[1],
             )
         )
     return picks

@@ -323,6 +323,13 @@ def create_app(
         cors_origins: origins allowed to call the API from a browser (none by default).
         workers: threads running the model, each on a micro-batch at a time.
     """
+    if getattr(recognizer, "speaker_normalisation", None) is not None:
+        # A request carries one sample; these models standardise over a speaker's many.
+        raise ValueError(
+            f"{recognizer.model_name} standardises each speaker's inputs over many "
+            "recordings, which one request does not carry: serve a model without per-speaker "
+            "normalisation (or run emozoo batch with a speaker column)"
+        )
     limits = limits or Limits()
     state = ServerState(recognizer, limits, workers)
 

@@ -163,6 +163,12 @@ class LiveAnalyzer:
     def __init__(self, recognizer, settings: LiveSettings | None = None):
         self.settings = settings or LiveSettings()
         self.settings.check()
+        if getattr(recognizer, "speaker_normalisation", None) is not None:
+            raise ValueError(
+                f"{recognizer.model_name} standardises each speaker's inputs over many "
+                "recordings; a live stream is not that: use a model without per-speaker "
+                "normalisation"
+            )
         self.recognizer = recognizer
         self.runner = recognizer.runner
         self.labels = tuple(self.runner.labels)

@@ -242,3 +242,21 @@ def test_a_manifest_with_speakers_for_a_per_speaker_model(tmp_path):
     assert all(rows[f"r{i}"]["error"] is None for i in range(16))
     with pytest.raises(ValueError, match="--runner local"):
         run_beam(items, tmp_path / "beam.jsonl", model="face_au_per_speaker")
+
+
+def test_a_speaker_with_too_few_rows_leaves_only_their_rows_unused(tmp_path):
+    from emozoo import EmotionRecognizer
+    from tests.preprocessing.helpers import openface_csv
+
+    lines = ["id,au_path,speaker"]
+    for i in range(11):
+        openface_csv(tmp_path / f"{i}.csv", [(0.0, 0.98, 1, 0.2 * (i % 4))])
+        lines.append(f"r{i},{i}.csv,{'ann' if i < 8 else 'bob'}")
+    (tmp_path / "m.csv").write_text("\n".join(lines) + "\n", "utf-8")
+    rec = EmotionRecognizer("face_au_per_speaker")
+    run_local(rec, list_inputs(tmp_path / "m.csv"), tmp_path / "o.jsonl", progress=False)
+    rows = by_key(read_rows(tmp_path / "o.jsonl"))
+    assert all(rows[f"r{i}"]["top"] is not None for i in range(8))
+    for i in range(8, 11):
+        assert rows[f"r{i}"]["top"] is None
+        assert "speaker 'bob': 3 usable face_au item(s)" in rows[f"r{i}"]["not_used"]["face_au"]

@@ -28,6 +28,11 @@ def test_each_kind_of_input_names_its_most_accurate_model_from_the_cards():
     real = _pick("facial action units + speech")
     assert "au_whisper_fusion_per_speaker" in real.needs_speakers
     assert "several recordings per person" in real.describe()
+    # The most accurate needs speakers: the best single-clip model is named too.
+    assert real.most_accurate in real.needs_speakers
+    assert real.per_clip is not None and real.per_clip not in real.needs_speakers
+    assert f"for one clip at a time: {real.per_clip}" in real.describe()
+    assert _pick("speech").per_clip is None
 
 
 @pytest.fixture
