@@ -21,6 +21,7 @@ from emozoo.registry import (  # noqa: E402
     load,
     load_preprocessor,
     model_info,
+    model_versions,
     recommended_encoders,
     register_model,
 )
@@ -59,6 +60,7 @@ __all__ = [
     "load",
     "load_preprocessor",
     "model_info",
+    "model_versions",
     "recommended_encoders",
     "register_model",
 ]

@@ -527,7 +527,50 @@ def model_page(name: str) -> str:
                 ]
             )
         lines += [table(["", ""], rows), ""]
+        lines += _weights_versions(name)
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _weights_versions(name: str) -> list[str]:
+    """The weights versions a model keeps (its card's ``versions``), each with its encoders,
+    headline figure and speed, the default first; nothing for a model with one."""
+    import emozoo
+    from emozoo.registry import get_entry
+
+    versions = emozoo.model_versions(name)
+    if not versions:
+        return []
+    rows = []
+    for i, (version, loaded_as) in enumerate(versions.items()):
+        entry = get_entry(loaded_as)
+        weights = entry.weights
+        head = entry.headline
+        value = (
+            weights.metrics.get(head.get("set"), {}).get(head.get("metric")) if weights else None
+        )
+        ratio = entry.lite.get("latency", {}).get("ratio_to_fer") if entry.lite else None
+        rows.append(
+            [
+                f"{version} (default)" if i == 0 else version,
+                f"`{loaded_as}`",
+                ", ".join(f"{m}: {_link(e)}" for m, e in entry.encoders.items()) or "-",
+                f"{head.get('set')} {metric_name(head.get('metric', 'accuracy'))} "
+                f"{figure(head.get('metric', 'accuracy'), value)}",
+                f"{ratio:.1f}" if ratio is not None else "-",
+                f"`{weights.file}`" if weights else "-",
+            ]
+        )
+    return [
+        "Weights versions: a version replaced by better weights stays loadable, by "
+        f'`emozoo.load("{name}", version="v1")` or the name `{name}@v1` (as torchvision '
+        "keeps `IMAGENET1K_V1` beside `V2`).",
+        "",
+        table(
+            ["version", "load as", "encoders", "headline figure", "LiteRT x fer", "weights"],
+            rows,
+        ),
+        "",
+    ]
 
 
 def models_index() -> str:

@@ -71,13 +71,13 @@ def missing_modality_parity(name: str, path) -> dict:
 def build(name: str, quantize: str | None) -> dict:
     from emozoo.export import to_tflite
     from emozoo.paths import WEIGHTS_DIR
-    from emozoo.registry import get_entry, sha256_file, write_lite_card
+    from emozoo.registry import get_entry, sha256_file, weights_stem, write_lite_card
 
     entry = get_entry(name)
     if entry.weights is None:
         raise ValueError(f"{name} has no shipped weights to build from")
     start = time.time()
-    path = WEIGHTS_DIR / f"{name}.tflite"
+    path = WEIGHTS_DIR / f"{weights_stem(name)}.tflite"
     result = to_tflite(name, path, quantize=quantize)
     parity = result.parity
     if not parity.passed:
@@ -165,7 +165,7 @@ def build_parts(name: str, quantize: str | None) -> dict:
     from emozoo.export.runtime import OUTPUT_NAME, keras_predict
     from emozoo.export.source import resolve
     from emozoo.paths import WEIGHTS_DIR
-    from emozoo.registry import get_entry, list_models, write_lite_card
+    from emozoo.registry import get_entry, list_models, weights_stem, write_lite_card
 
     entry = get_entry(name)
     if entry.weights is None:
@@ -179,19 +179,22 @@ def build_parts(name: str, quantize: str | None) -> dict:
         if owner != name:
             owner_entry = get_entry(owner)
             part = ((owner_entry.lite or {}).get("parts") or {}).get(modality)
-            if part is None or part.get("weights_sha256") != owner_entry.weights.sha256:
+            if part is not None and part.get("weights_sha256") != owner_entry.weights.sha256:
                 raise ValueError(
-                    f"{name}'s {modality} encoder is {owner}'s: build it first "
-                    f"(python tools/build_lite.py {owner} --parts)"
+                    f"{name}'s {modality} encoder is {owner}'s, whose encoder file was built "
+                    f"from other weights: rebuild it first (python tools/build_lite.py "
+                    f"{owner} --parts)"
                 )
-            records[modality], files[modality] = dict(part), WEIGHTS_DIR / part["file"]
-            print(f"{name}: {modality} encoder from {owner}: {part['file']}")
-            continue
-        path = WEIGHTS_DIR / f"{name}.{modality}_encoder.tflite"
+            if part is not None:
+                records[modality], files[modality] = dict(part), WEIGHTS_DIR / part["file"]
+                print(f"{name}: {modality} encoder from {owner}: {part['file']}")
+                continue
+            # The owner ships a whole-file build only: this model gets its own encoder file.
+        path = WEIGHTS_DIR / f"{weights_stem(name)}.{modality}_encoder.tflite"
         common.step(f"converting the {modality} encoder (quantize={quantize})")
         convert_part(encoder, path, quantize, EMBEDDING_OUTPUT)
         records[modality], files[modality] = _part_record(path, quantize, name), path
-    head_path = WEIGHTS_DIR / f"{name}.head.tflite"
+    head_path = WEIGHTS_DIR / f"{weights_stem(name)}.head.tflite"
     common.step("converting the head (float32)")
     convert_part(parts.head, head_path, None, OUTPUT_NAME)
     multimodal = len(parts.encoders) > 1

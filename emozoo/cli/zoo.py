@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from emozoo.registry import get_entry, list_models, model_info
+from emozoo.registry import get_entry, list_models, model_info, model_versions
 
 
 def _headline_metric(metrics: dict) -> str:
@@ -49,6 +49,7 @@ def models_table(pattern: str | None = None, pretrained: bool | None = None) -> 
                 "recommended": entry.headline.get("recommended") == name,
                 "metric": _headline_metric(entry.weights.metrics) if entry.weights else "-",
                 "description": entry.description,
+                "versions": model_versions(name),
             }
         )
     return rows
@@ -77,6 +78,13 @@ def _cmd_list(args) -> int:
     print(format_table(table, header))
     if any(r["recommended"] for r in rows):
         print("\n* the recommended encoder for its modality")
+    for r in rows:
+        if r["versions"]:
+            default, *kept = r["versions"]
+            print(
+                f"\n{r['name']}: weights version {default} (default); earlier versions stay "
+                f"loadable as {', '.join(r['versions'][v] for v in kept)}"
+            )
     if args.pattern is None:
         print("\n" + picks_text())
     return 0
@@ -108,6 +116,15 @@ def _format_info(info: dict) -> str:
         f"output         float32 {tuple(info['output']['shape'])} {info['output']['meaning']}"
     )
     lines.append(f"labels         {', '.join(info['labels'])}")
+    if info.get("versions"):
+        lines.append(
+            "versions       "
+            + ", ".join(
+                f"{version}{' (default)' if i == 0 else ''}: {name}"
+                + (" (this)" if version == info.get("version") else "")
+                for i, (version, name) in enumerate(info["versions"].items())
+            )
+        )
     recommended = info.get("recommended")
     if isinstance(recommended, str):
         verdict = "this model" if recommended == info["name"] else recommended

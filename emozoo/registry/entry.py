@@ -97,6 +97,9 @@ class ModelEntry:
         speaker_normalisation: what the weights expect standardised per speaker
             (:class:`~emozoo.preprocessing.speakers.SpeakerNormalisation`), or ``None``:
             such a model is given a speaker id per item.
+        version: the name of this version of the weights (``"v2"``) where the model
+            keeps earlier ones loadable as ``name@v1`` (the card's ``versions``), else
+            ``""``.
     """
 
     name: str
@@ -112,6 +115,7 @@ class ModelEntry:
     lite: dict[str, Any] = field(default_factory=dict)
     headline: dict[str, Any] = field(default_factory=dict)
     speaker_normalisation: SpeakerNormalisation | None = None
+    version: str = ""
     source: str = "user"
 
     def __post_init__(self) -> None:
@@ -188,4 +192,6 @@ class ModelEntry:
             data["headline"] = copy.deepcopy(self.headline)
         if self.speaker_normalisation is not None:
             data["speaker_normalisation"] = self.speaker_normalisation.to_dict()
+        if self.version:
+            data["version"] = self.version
         return data

@@ -10,7 +10,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from emozoo.registry.entry import ModelEntry
-from emozoo.registry.registry import get_entry
+from emozoo.registry.registry import (
+    VERSION_SEPARATOR,
+    get_entry,
+    model_versions,
+    split_version,
+)
 from emozoo.registry.weights import verify_weights
 
 if TYPE_CHECKING:
@@ -124,17 +129,21 @@ def load(
     weights: str | Path | None = DEFAULT,
     labels: Sequence[str] | None = None,
     include_top: bool = True,
+    version: str | None = None,
 ) -> keras.Model:
     """Build the registered model ``name`` and load its weights, offline.
 
     Args:
-        name: a name from :func:`emozoo.list_models`.
+        name: a name from :func:`emozoo.list_models`; ``"name@v1"`` is version ``v1`` of
+            its weights (:func:`emozoo.model_versions`).
         weights: ``"default"`` for the registered pretrained weights (sha256-checked),
             ``None`` for random initialisation, or a path to a ``.weights.h5`` / ``.keras``
             file of the same architecture and label set.
         labels: a different label set: encoders keep their pretrained weights and the
             classifier is new (randomly initialised) with these outputs.
         include_top: ``False`` returns the embedding model (no classifier).
+        version: a kept version of the weights (``"v1"``), as ``"name@v1"``; ``None``
+            is the card's default version.
 
     Returns:
         A ``keras.Model`` whose inputs are named as :func:`emozoo.load_preprocessor`'s
@@ -149,6 +158,8 @@ def load(
     >>> model.output_shape
     (None, 2)
     """
+    if version is not None:
+        name = f"{split_version(name)[0]}{VERSION_SEPARATOR}{version}"
     entry = get_entry(name)
     if weights is None:
         return build_model(entry, labels=labels, include_top=include_top)
@@ -261,7 +272,8 @@ def model_info(name: str, build: bool = True) -> dict[str, Any]:
 
     Holds the architecture, modalities, labels, preprocessing, builder arguments and
     the weights' provenance (file, sha256, size, training data, recipe, metrics), its
-    inputs, output and parameter count. With ``build`` (default) the model is built to
+    inputs, output and parameter count, and its weights' ``version`` with the
+    ``versions`` kept beside it (``{version: name to load}``). With ``build`` (default) the model is built to
     read them off it; without, they come from the card, the preprocessors and the
     weights file (no Keras, no TensorFlow: what ``emozoo info`` prints in a blink).
     """
@@ -280,6 +292,8 @@ def model_info(name: str, build: bool = True) -> dict[str, Any]:
         "source": entry.source,
         "recommended": copy.deepcopy(entry.headline.get("recommended")),
         "output": {"shape": [len(entry.labels)], "meaning": "class probabilities"},
+        "version": entry.version or None,
+        "versions": model_versions(entry.name),
     }
     if build:
         from emozoo.models import input_specs

@@ -34,6 +34,10 @@ _builtins_loaded = False
 _persisted: dict[str, Path] = {}
 _user_folder_loaded: Path | None = None
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+#: ``name@version``: an earlier version of a built-in model's weights, kept loadable.
+VERSION_SEPARATOR = "@"
+#: ``"name@version"`` -> entry, of the versions a card keeps besides its default one.
+_versions: dict[str, ModelEntry] = {}
 
 
 class UnknownModelError(LookupError):
@@ -108,7 +112,9 @@ def _load_builtins() -> None:
     for card, item in _builtin_files.items():
         where = f"emozoo/models/{Path(str(item)).parent.name}/{item.name}"
         try:
-            cards[card] = (json.loads(item.read_text(encoding="utf-8")), where)
+            data = json.loads(item.read_text(encoding="utf-8"))
+            cards[card] = (data, where)
+            cards.update(_version_cards(data, where))
         except ValueError as error:
             raise ValueError(f"Invalid model card {where}: {error}") from error
     entries = _resolve_cards(
@@ -117,8 +123,53 @@ def _load_builtins() -> None:
     for card, entry in entries.items():
         if isinstance(entry, ValueError):
             raise ValueError(f"Invalid model card {entry}") from entry
-        _registry.setdefault(card, entry)
+        if VERSION_SEPARATOR in card:
+            _versions.setdefault(card, entry)
+        else:
+            _registry.setdefault(card, entry)
     _builtins_loaded = True
+
+
+def _version_cards(data: dict[str, Any], where: str) -> dict[str, tuple[dict[str, Any], str]]:
+    """``{"name@version": (card, where)}`` of the earlier versions a card keeps under
+    ``versions`` (removed from ``data``): each is the card with that version's fields
+    (its weights, encoders, headline, ...) in place of the default's."""
+    versions = data.pop("versions", None) or {}
+    if not isinstance(versions, dict):
+        raise ValueError("versions must map a version's name to the fields it changes")
+    if versions and not data.get("version"):
+        raise ValueError("a card that keeps other versions names its own: version")
+    cards = {}
+    for version, fields in versions.items():
+        if not isinstance(fields, dict) or not _NAME.match(str(version)):
+            raise ValueError(f"version {version!r}: expected a name and a mapping of fields")
+        if version == data["version"]:
+            raise ValueError(f"version {version!r} is the card's own (default) version")
+        name = f"{data['name']}{VERSION_SEPARATOR}{version}"
+        cards[name] = ({**data, **fields, "name": name, "version": version}, where)
+    return cards
+
+
+def split_version(name: str) -> tuple[str, str | None]:
+    """``("cnn_lstm_fusion", "v1")`` of ``"cnn_lstm_fusion@v1"``; ``(name, None)`` without one."""
+    base, separator, version = name.partition(VERSION_SEPARATOR)
+    return (base, version) if separator else (name, None)
+
+
+def model_versions(name: str) -> dict[str, str]:
+    """``{version: name to load}`` of a model's kept weights versions, the default first;
+    ``{}`` for a model with one version only.
+
+    >>> model_versions("face_cnn")
+    {}
+    """
+    base, _ = split_version(name)
+    entry = get_entry(base)
+    if not entry.version:
+        return {}
+    prefix = f"{base}{VERSION_SEPARATOR}"
+    kept = sorted(n for n in _versions if n.startswith(prefix))
+    return {entry.version: base, **{split_version(n)[1] or "": n for n in kept}}
 
 
 class _CardEntry(ModelEntry):
@@ -211,11 +262,35 @@ def _ensure_loaded() -> None:
 
 def builtin_config_path(name: str) -> Path:
     """Path of the card of built-in model ``name`` in its family folder (what tools
-    rewrite)."""
+    rewrite); a kept version (``name@v1``) lives in its model's card."""
     _load_builtins()
-    if name not in _builtin_files:
+    base, _ = split_version(name)
+    if base not in _builtin_files:
         raise UnknownModelError(f"{name!r} is not a built-in model")
-    return Path(str(_builtin_files[name]))
+    return Path(str(_builtin_files[base]))
+
+
+def _write_card_field(name: str, key: str, value: Any) -> Path:
+    """Set ``key`` of built-in ``name``'s card (of its entry under ``versions`` for a
+    kept version) and write the card back."""
+    path = builtin_config_path(name)
+    data = json.loads(path.read_text(encoding="utf-8"))
+    _, version = split_version(name)
+    if version is not None and version != data.get("version"):
+        data["versions"][version][key] = value
+    else:
+        data[key] = value
+    path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    return path
+
+
+def weights_stem(name: str) -> str:
+    """The file name stem under which tools write ``name``'s weights and LiteRT files:
+    the name, with its version where the model keeps several (``cnn_lstm_fusion.v2``), so
+    that training one version never overwrites another's files."""
+    base, version = split_version(name)
+    version = version or get_entry(base).version
+    return f"{base}.{version}" if version else base
 
 
 def get_entry(name: str) -> ModelEntry:
@@ -231,6 +306,18 @@ def get_entry(name: str) -> ModelEntry:
         return _registry[name]
     except KeyError:
         pass
+    if name in _versions:
+        return _versions[name]
+    base, version = split_version(name)
+    if version is not None and base in _registry:
+        entry = _registry[base]
+        if version == entry.version:
+            return entry
+        kept = model_versions(base)
+        raise UnknownModelError(
+            f"{base!r} has no version {version!r}; "
+            + (f"its versions: {', '.join(kept)}" if kept else "it has one version only")
+        )
     close = difflib.get_close_matches(name, list(_registry), n=3, cutoff=0.5)
     hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
     raise UnknownModelError(
@@ -434,10 +521,7 @@ def write_weights_card(name: str, weights: WeightsInfo) -> Path:
     entry = get_entry(name)
     if entry.source == "user":
         raise ValueError(f"{name!r} is a user model; only built-in zoo configs are written")
-    path = builtin_config_path(name)
-    data = json.loads(path.read_text(encoding="utf-8"))
-    data["weights"] = weights.to_dict()
-    path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    path = _write_card_field(name, "weights", weights.to_dict())
     entry.weights = weights
     return path
 
@@ -448,9 +532,6 @@ def write_lite_card(name: str, lite: dict[str, Any]) -> Path:
     entry = get_entry(name)
     if entry.source == "user":
         raise ValueError(f"{name!r} is a user model; only built-in cards are written")
-    path = builtin_config_path(name)
-    data = json.loads(path.read_text(encoding="utf-8"))
-    data["lite"] = dict(lite)
-    path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    path = _write_card_field(name, "lite", dict(lite))
     entry.lite = dict(lite)
     return path

@@ -52,6 +52,7 @@ from emozoo.registry import (
     builder_kwargs,
     get_entry,
     sha256_file,
+    weights_stem,
     write_weights_card,
 )
 from emozoo.registry.weights import cast_weights_file
@@ -117,7 +118,8 @@ class PretrainRun:
             entry=get_entry(name),
             seed=seed,
             log_dir=Path(log_dir or out or Path("runs") / name),
-            weights_path=(out if out is not None else WEIGHTS_DIR) / f"{name}.weights.h5",
+            weights_path=(out if out is not None else WEIGHTS_DIR)
+            / f"{weights_stem(name)}.weights.h5",
             out_dir=out,
             verbose=verbose,
         )
@@ -598,7 +600,7 @@ def repack(name: str) -> dict[str, Any]:
         raise ValueError(f"{name} ships no weights to repack")
     model = emozoo.load(name)
     before = [w.copy() for w in model.get_weights()]
-    path = save_inference_weights(model, WEIGHTS_DIR / f"{name}.weights.h5")
+    path = save_inference_weights(model, WEIGHTS_DIR / f"{weights_stem(name)}.weights.h5")
     card = dataclasses.replace(
         entry.weights, sha256=sha256_file(path), size_bytes=path.stat().st_size
     )

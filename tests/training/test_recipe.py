@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 import emozoo
-from emozoo.registry import get_entry, list_models
+from emozoo.registry import get_entry, list_models, model_versions
 from emozoo.training.recipe import (
     RECIPE_KEYS,
     ZOO_CONFIGS_DIR,
@@ -27,7 +27,13 @@ from emozoo.training.recipe import (
 
 CARDS = sorted(Path(emozoo.__file__).parent.glob("models/*/*.json"))
 BUILT_IN = [get_entry(p.stem) for p in CARDS]
-PRETRAINED = [entry.name for entry in BUILT_IN if entry.pretrained]
+#: Every shipped set of weights, kept earlier versions (``cnn_lstm_fusion@v1``) included.
+PRETRAINED = [
+    name
+    for entry in BUILT_IN
+    for name in [entry.name, *list(model_versions(entry.name).values())[1:]]
+    if get_entry(name).pretrained
+]
 MINIMAL = {
     "model": "face_cnn",
     "train": [["fer2013", "Training"]],
@@ -54,6 +60,7 @@ def test_cards_keep_what_the_weights_are_and_every_recipe_names_a_model():
     for card in CARDS:
         assert "recipe" not in json.loads(card.read_text(encoding="utf-8")), card
     names = set(list_models())
+    names |= {kept for name in list_models() for kept in model_versions(name).values()}
     for path in sorted(ZOO_CONFIGS_DIR.glob("*.yaml")):
         recipe = Recipe.from_yaml(path)
         assert recipe.model == path.stem and recipe.model in names, path

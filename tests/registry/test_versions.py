@@ -1,0 +1,140 @@
+"""Kept versions of a model's weights: ``name@v1`` beside the card's default version."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from emozoo.registry import registry as registry_module
+from emozoo.registry.registry import split_version
+
+CARD = {
+    "name": "toy",
+    "architecture": "face_cnn",
+    "modalities": ["face"],
+    "description": "version 2",
+    "version": "v2",
+    "versions": {"v1": {"description": "version 1", "config": {"dropout": 0.5}}},
+}
+
+
+def test_a_kept_version_is_the_card_with_its_own_fields():
+    card = dict(CARD)
+    cards = registry_module._version_cards(card, "toy.json")
+    assert "versions" not in card  # the default's entry does not carry them
+    data, where = cards["toy@v1"]
+    assert where == "toy.json"
+    assert data["name"] == "toy@v1" and data["version"] == "v1"
+    assert data["description"] == "version 1" and data["config"] == {"dropout": 0.5}
+    assert data["architecture"] == "face_cnn"  # the rest is the default's
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"version": ""}, "names its own"),
+        ({"versions": {"v2": {}}}, r"own \(default\) version"),
+        ({"versions": {"v1": "weights.h5"}}, "a mapping of fields"),
+        ({"versions": ["v1"]}, "must map"),
+    ],
+)
+def test_a_malformed_versions_block_is_refused(change, message):
+    with pytest.raises(ValueError, match=message):
+        registry_module._version_cards({**CARD, **change}, "toy.json")
+
+
+def test_split_version():
+    assert split_version("cnn_lstm_fusion@v1") == ("cnn_lstm_fusion", "v1")
+    assert split_version("cnn_lstm_fusion") == ("cnn_lstm_fusion", None)
+
+
+def test_a_model_with_one_version_says_so():
+    import emozoo
+
+    assert emozoo.model_versions("face_cnn") == {}
+    with pytest.raises(emozoo.UnknownModelError, match="one version only"):
+        emozoo.registry.get_entry("face_cnn@v1")
+
+
+# The shipped example: cnn_lstm_fusion v2 (on the distilled students) keeps v1.
+
+
+def test_cnn_lstm_fusion_keeps_v1_beside_its_default():
+    import emozoo
+    from emozoo.registry import get_entry
+
+    versions = emozoo.model_versions("cnn_lstm_fusion")
+    assert list(versions) == [get_entry("cnn_lstm_fusion").version, "v1"]
+    assert versions["v1"] == "cnn_lstm_fusion@v1"
+    assert emozoo.model_versions("cnn_lstm_fusion@v1") == versions
+    v1 = get_entry("cnn_lstm_fusion@v1")
+    assert v1.version == "v1" and v1.encoders["text"] == "text_bilstm"
+    assert v1.weights is not None and v1.weights.file == "cnn_lstm_fusion.weights.h5"
+    assert v1.recipe["model"] == "cnn_lstm_fusion@v1"  # zoo_configs/cnn_lstm_fusion@v1.yaml
+    assert get_entry(f"cnn_lstm_fusion@{v1.version}") is v1
+    default = get_entry("cnn_lstm_fusion")
+    assert get_entry(f"cnn_lstm_fusion@{default.version}") is default
+    assert default.weights is None or default.weights.file != v1.weights.file
+    assert "cnn_lstm_fusion@v1" not in emozoo.list_models()  # one line per model
+
+
+def test_an_unknown_version_names_the_kept_ones():
+    import emozoo
+
+    with pytest.raises(emozoo.UnknownModelError, match="its versions: v2, v1"):
+        emozoo.registry.get_entry("cnn_lstm_fusion@v9")
+
+
+def test_load_by_version_reads_that_versions_weights():
+    import emozoo
+    from emozoo.registry import get_entry
+
+    by_keyword = emozoo.load("cnn_lstm_fusion", version="v1")
+    by_name = emozoo.load("cnn_lstm_fusion@v1")
+    for a, b in zip(by_keyword.get_weights(), by_name.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    # v1's text encoder is text_bilstm's (composed); the default's is the student's.
+    text_bilstm = emozoo.load("text_bilstm")
+    reference = {w.path.split("/", 1)[-1]: w for w in text_bilstm.weights}
+    shared = [w for w in by_name.weights if w.path.split("/", 1)[-1] in reference]
+    assert shared
+    if get_entry("cnn_lstm_fusion").weights is not None:
+        default = emozoo.load("cnn_lstm_fusion")
+        assert any(
+            not np.array_equal(a, b)
+            for a, b in zip(default.get_weights(), by_name.get_weights(), strict=True)
+        )
+
+
+def test_recognizer_and_cli_take_a_version(capsys):
+    from emozoo.cli import main
+    from emozoo.inference import EmotionRecognizer
+
+    result = EmotionRecognizer("cnn_lstm_fusion@v1").predict(text="I am so happy")
+    assert result.model == "cnn_lstm_fusion@v1" and result.top in result.probabilities
+    assert main(["info", "cnn_lstm_fusion@v1"]) == 0
+    out = capsys.readouterr().out
+    assert "v1: cnn_lstm_fusion@v1 (this)" in out and "(default): cnn_lstm_fusion" in out
+    assert main(["list", "*lstm_fusion"]) == 0
+    assert "earlier versions stay loadable as cnn_lstm_fusion@v1" in capsys.readouterr().out
+
+
+def test_writing_a_versions_figures_goes_to_its_block(tmp_path, monkeypatch):
+    import dataclasses
+    import json
+
+    from emozoo.registry import get_entry, write_weights_card
+    from emozoo.registry.registry import builtin_config_path
+
+    card = tmp_path / "cnn_lstm_fusion.json"
+    card.write_text(builtin_config_path("cnn_lstm_fusion").read_text())
+    before = json.loads(card.read_text())
+    monkeypatch.setattr(registry_module, "builtin_config_path", lambda name: card)
+    v1 = get_entry("cnn_lstm_fusion@v1")
+    monkeypatch.setattr(v1, "weights", v1.weights)  # restored after the test
+    changed = dataclasses.replace(v1.weights, metrics={"pairs/test": {"accuracy": 0.5}})
+    write_weights_card("cnn_lstm_fusion@v1", changed)
+    data = json.loads(card.read_text())
+    assert data["versions"]["v1"]["weights"]["metrics"] == {"pairs/test": {"accuracy": 0.5}}
+    assert data.get("weights") == before.get("weights")  # the default's are untouched
+    assert data["versions"]["v1"]["lite"] == before["versions"]["v1"]["lite"]
