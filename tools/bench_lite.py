@@ -76,11 +76,17 @@ def _median_ms(call: Callable[[], object], calls: int) -> float:
 
 
 def lite_models() -> list[str]:
-    """Pretrained models whose cards record a LiteRT build of their shipped weights."""
+    """Pretrained models, and the weights versions they keep (``cnn_lstm_fusion@v1``),
+    whose cards record a LiteRT build of their shipped weights."""
     import emozoo
     from emozoo.registry import get_entry
 
-    return [n for n in emozoo.list_models(pretrained=True) if get_entry(n).lite]
+    return [
+        version
+        for name in emozoo.list_models(pretrained=True)
+        for version in [name, *list(emozoo.model_versions(name).values())[1:]]
+        if get_entry(version).lite
+    ]
 
 
 def measure(models: list[str], rounds: int, calls: int, warmup: int) -> dict:

@@ -560,10 +560,11 @@ def _weights_versions(name: str) -> list[str]:
                 f"`{weights.file}`" if weights else "-",
             ]
         )
+    kept, kept_as = list(versions.items())[1]
     return [
         "Weights versions: a version replaced by better weights stays loadable, by "
-        f'`emozoo.load("{name}", version="v1")` or the name `{name}@v1` (as torchvision '
-        "keeps `IMAGENET1K_V1` beside `V2`).",
+        f'`emozoo.load("{name}", version="{kept}")` or the name `{kept_as}` (as '
+        "torchvision keeps `IMAGENET1K_V1` beside `V2`).",
         "",
         table(
             ["version", "load as", "encoders", "headline figure", "LiteRT x fer", "weights"],

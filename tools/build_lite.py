@@ -165,7 +165,13 @@ def build_parts(name: str, quantize: str | None) -> dict:
     from emozoo.export.runtime import OUTPUT_NAME, keras_predict
     from emozoo.export.source import resolve
     from emozoo.paths import WEIGHTS_DIR
-    from emozoo.registry import get_entry, list_models, weights_stem, write_lite_card
+    from emozoo.registry import (
+        get_entry,
+        list_models,
+        model_versions,
+        weights_stem,
+        write_lite_card,
+    )
 
     entry = get_entry(name)
     if entry.weights is None:
@@ -189,11 +195,12 @@ def build_parts(name: str, quantize: str | None) -> dict:
                 records[modality], files[modality] = dict(part), WEIGHTS_DIR / part["file"]
                 print(f"{name}: {modality} encoder from {owner}: {part['file']}")
                 continue
-            # The owner ships a whole-file build only: this model gets its own encoder file.
+            # The owner ships no parts build: this model gets its own file of that encoder,
+            # recorded as built from the owner's weights (a retrained owner shows it stale).
         path = WEIGHTS_DIR / f"{weights_stem(name)}.{modality}_encoder.tflite"
         common.step(f"converting the {modality} encoder (quantize={quantize})")
         convert_part(encoder, path, quantize, EMBEDDING_OUTPUT)
-        records[modality], files[modality] = _part_record(path, quantize, name), path
+        records[modality], files[modality] = _part_record(path, quantize, owner), path
     head_path = WEIGHTS_DIR / f"{weights_stem(name)}.head.tflite"
     common.step("converting the head (float32)")
     convert_part(parts.head, head_path, None, OUTPUT_NAME)
@@ -244,7 +251,8 @@ def build_parts(name: str, quantize: str | None) -> dict:
     print(f"{name}: {lite['size_bytes'] / 2**20:.1f} MiB in parts, {report.summary()}")
     sharing = [
         other
-        for other in list_models()
+        for model in list_models()
+        for other in [model, *list(model_versions(model).values())[1:]]
         if other != name
         and any(
             part.get("model") == name

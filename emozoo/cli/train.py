@@ -99,7 +99,8 @@ def _cmd_train(args) -> int:
     if args.val_manifest and not Path(args.val_manifest).expanduser().is_file():
         raise FileNotFoundError(f"Validation manifest {args.val_manifest} does not exist")
     get_entry(args.model)  # an unknown name fails here, with suggestions
-    name = args.name or f"{args.model}_finetuned"
+    # A kept version's name (cnn_lstm_fusion@v1) is no valid name for a new model.
+    name = args.name or f"{args.model.replace('@', '_')}_finetuned"
     if name in list_models() and not args.overwrite:
         raise ValueError(
             f"A model named {name!r} is already registered; pass --name or --overwrite"

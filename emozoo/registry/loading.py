@@ -89,7 +89,8 @@ def build_model(
     return builder(
         labels=list(labels if labels is not None else entry.labels),
         include_top=include_top,
-        name=entry.name,
+        # TensorFlow takes a model's name as a root scope name, where '@' is refused.
+        name=entry.name.replace(VERSION_SEPARATOR, "_"),
         **kwargs,
     )
 
@@ -159,7 +160,10 @@ def load(
     (None, 2)
     """
     if version is not None:
-        name = f"{split_version(name)[0]}{VERSION_SEPARATOR}{version}"
+        base, named = split_version(name)
+        if named is not None and named != version:
+            raise ValueError(f"{name!r} names version {named!r}, but version={version!r}")
+        name = f"{base}{VERSION_SEPARATOR}{version}"
     entry = get_entry(name)
     if weights is None:
         return build_model(entry, labels=labels, include_top=include_top)

@@ -168,7 +168,10 @@ def model_versions(name: str) -> dict[str, str]:
     if not entry.version:
         return {}
     prefix = f"{base}{VERSION_SEPARATOR}"
-    kept = sorted(n for n in _versions if n.startswith(prefix))
+    kept = sorted(
+        (n for n in _versions if n.startswith(prefix)),
+        key=lambda n: [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", n)],
+    )
     return {entry.version: base, **{split_version(n)[1] or "": n for n in kept}}
 
 
@@ -229,6 +232,9 @@ def _load_user_models() -> None:
         return
     cards = {}
     for path in sorted(folder.glob("*.json")):
+        if not _NAME.match(path.stem):  # e.g. name@v1: kept versions are built-in only
+            warnings.warn(f"Ignoring user model file {path}: not a valid model name", stacklevel=3)
+            continue
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
             if not isinstance(data, dict):
@@ -424,6 +430,7 @@ def register_model(
         parent.pop("lite", None)  # built from the base's weights, not these
         parent.pop("headline", None)
         parent.pop("recipe", None)  # how the base's weights were trained (model: <base>)
+        parent.pop("version", None)  # the base's weights' version, not the new model's
     elif architecture is not None:
         parent = {"architecture": architecture, "config": {}, "preprocessing": {}}
     else:

@@ -228,6 +228,7 @@ class Recipe:
         from emozoo.registry import get_entry
 
         entry = get_entry(name)
+        name = entry.name  # "cnn_lstm_fusion@v2", the default's own version, is the model
         if not entry.recipe:
             raise RecipeError(f"{name} has no training recipe ({recipe_path(name)} does not exist)")
         return cls.from_dict(entry.recipe, model=name, source=str(recipe_path(name)))

@@ -14,16 +14,19 @@ import emozoo
 from emozoo.inference.lite import LiteRunner, lite_path
 from emozoo.registry import get_entry, sha256_file
 
-#: Models with a whole-model LiteRT file (parts builds: tests/inference/test_lite_parts.py).
+#: Models (and kept weights versions) with a whole-model LiteRT file (parts builds:
+#: tests/inference/test_lite_parts.py).
 LITE = [
     n
-    for n in emozoo.list_models(pretrained=True)
+    for name in emozoo.list_models(pretrained=True)
+    for n in [name, *list(emozoo.model_versions(name).values())[1:]]
     if get_entry(n).lite and get_entry(n).lite.get("format") != "parts"
 ]
 
 
 def test_the_default_model_and_the_small_encoders_have_lite_builds():
-    assert {"cnn_lstm_fusion", "face_cnn", "text_bilstm", "audio_lstm"} <= set(LITE)
+    assert get_entry("cnn_lstm_fusion").lite  # a parts build (test_lite_parts.py)
+    assert {"cnn_lstm_fusion@v1", "face_cnn", "text_bilstm", "audio_lstm"} <= set(LITE)
 
 
 @pytest.mark.parametrize("name", LITE)

@@ -93,17 +93,47 @@ def test_load_by_version_reads_that_versions_weights():
     by_name = emozoo.load("cnn_lstm_fusion@v1")
     for a, b in zip(by_keyword.get_weights(), by_name.get_weights(), strict=True):
         np.testing.assert_array_equal(a, b)
-    # v1's text encoder is text_bilstm's (composed); the default's is the student's.
-    text_bilstm = emozoo.load("text_bilstm")
-    reference = {w.path.split("/", 1)[-1]: w for w in text_bilstm.weights}
-    shared = [w for w in by_name.weights if w.path.split("/", 1)[-1] in reference]
-    assert shared
-    if get_entry("cnn_lstm_fusion").weights is not None:
-        default = emozoo.load("cnn_lstm_fusion")
-        assert any(
-            not np.array_equal(a, b)
-            for a, b in zip(default.get_weights(), by_name.get_weights(), strict=True)
-        )
+    with pytest.raises(ValueError, match="names version 'v1'"):
+        emozoo.load("cnn_lstm_fusion@v1", version="v2")
+    # Each version's text encoder holds its own encoder model's values.
+    for model, encoder in [
+        (by_name, "text_bilstm"),
+        (emozoo.load("cnn_lstm_fusion"), get_entry("cnn_lstm_fusion").encoders["text"]),
+    ]:
+        text_only = ("token_embedding/", "bilstm/")  # the text encoder's own layers
+        reference = {w.path: w.numpy() for w in emozoo.load(encoder).weights}
+        shared = [w for w in model.weights if w.path.startswith(text_only)]
+        assert len(shared) == 7, [w.path for w in shared]  # embedding + 2 x 3 LSTM tensors
+        for w in shared:
+            np.testing.assert_array_equal(w.numpy(), reference[w.path])
+    assert get_entry("cnn_lstm_fusion").encoders["text"] != "text_bilstm"
+
+
+def test_a_kept_version_runs_through_keras_predict():
+    """TensorFlow refuses '@' in a root scope name: the model is named without it."""
+    import emozoo
+
+    model = emozoo.load("cnn_lstm_fusion@v1")
+    batch = emozoo.load_preprocessor("cnn_lstm_fusion@v1")(text="I am so happy")
+    probabilities = model.predict(batch, verbose=0)
+    assert probabilities.shape == (1, 7) and "@" not in model.name
+
+
+def test_a_model_registered_from_a_versioned_base_has_no_version():
+    import emozoo
+
+    entry = emozoo.register_model("tmp_fused", base="cnn_lstm_fusion", persist=False)
+    try:
+        assert entry.version == "" and emozoo.model_versions("tmp_fused") == {}
+    finally:
+        emozoo.registry.unregister_model("tmp_fused")
+
+
+def test_the_defaults_own_version_name_reads_its_recipe():
+    from emozoo.training.recipe import Recipe
+
+    assert Recipe.for_model("cnn_lstm_fusion@v2").model == "cnn_lstm_fusion"
+    assert Recipe.for_model("cnn_lstm_fusion@v1").encoders["text"] == "text_bilstm"
 
 
 def test_recognizer_and_cli_take_a_version(capsys):
