@@ -22,14 +22,22 @@ def raw() -> dict:
 
 
 def test_both_runners_are_runners(rec, keras_rec):
-    lite, keras = rec.runner, keras_rec.runner
-    assert isinstance(lite, LiteRunner) and isinstance(keras, ModelRunner)
-    for runner in (lite, keras):
+    from emozoo.inference.lite_parts import LitePartsRunner
+
+    # The default model ships a LiteRT parts build; its v1 one whole LiteRT file.
+    lite, whole, keras = (
+        rec.runner,
+        make_runner("cnn_lstm_fusion@v1", "default", 8),
+        keras_rec.runner,
+    )
+    assert isinstance(lite, LitePartsRunner) and isinstance(whole, LiteRunner)
+    assert isinstance(keras, ModelRunner)
+    for runner in (lite, whole, keras):
         assert isinstance(runner, Runner)
         assert runner.labels == rec.labels and runner.modalities == ("face", "text", "audio")
     # Batching pays where the network runs a batch in one call (Keras), not row by row.
-    assert keras.prefers_batching and not lite.prefers_batching
-    assert keras.split and not lite.split
+    assert keras.prefers_batching and not lite.prefers_batching and not whole.prefers_batching
+    assert keras.split and lite.split and not whole.split
     assert not isinstance(object(), Runner)
 
 

@@ -370,11 +370,12 @@ def test_another_encoder_brings_its_own_config_and_preprocessing(tmp_path, user_
         persist=False,
     )
     user_models.append("small_face_fusion")
-    assert entry.encoders == {"face": "small_face", "text": "text_bilstm", "audio": "audio_lstm"}
+    base = get_entry("cnn_lstm_fusion").encoders
+    assert entry.encoders == {**base, "face": "small_face"}
     assert entry.config["encoders"]["face"]["family"] == "face_cnn"
     assert entry.config["encoders"]["face"]["block_filters"] == [8, 16]
     assert entry.preprocessing["face"]["image_size"] == 32
-    assert entry.preprocessing["text"] == get_entry("text_bilstm").preprocessing["text"]
+    assert entry.preprocessing["text"] == get_entry(base["text"]).preprocessing["text"]
 
 
 def test_a_user_card_naming_a_missing_encoder_is_skipped_with_a_warning(monkeypatch, tmp_path):
