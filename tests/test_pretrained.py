@@ -16,15 +16,8 @@ import emozoo
 from emozoo.evaluation import evaluate_registered
 from emozoo.registry import get_entry, sha256_file, verify_weights
 
-#: Every shipped set of weights: the models', then the earlier versions they keep.
-PRETRAINED = [
-    *emozoo.list_models(pretrained=True),
-    *(
-        kept
-        for name in emozoo.list_models()
-        for kept in list(emozoo.model_versions(name).values())[1:]
-    ),
-]
+#: Every shipped set of weights: the models' and the earlier versions they keep.
+PRETRAINED = emozoo.list_models(pretrained=True, versions=True)
 #: Unimodal models whose weights must ship.
 MUST_SHIP = {"face_cnn", "face_vgg", "text_bilstm", "text_minilm", "audio_lstm", "audio_whisper"}
 #: Sets of fused models re-checked by the default (fast) suite; ``-m slow`` checks all.

@@ -81,12 +81,7 @@ def lite_models() -> list[str]:
     import emozoo
     from emozoo.registry import get_entry
 
-    return [
-        version
-        for name in emozoo.list_models(pretrained=True)
-        for version in [name, *list(emozoo.model_versions(name).values())[1:]]
-        if get_entry(version).lite
-    ]
+    return [n for n in emozoo.list_models(pretrained=True, versions=True) if get_entry(n).lite]
 
 
 def measure(models: list[str], rounds: int, calls: int, warmup: int) -> dict:

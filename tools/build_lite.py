@@ -168,7 +168,6 @@ def build_parts(name: str, quantize: str | None) -> dict:
     from emozoo.registry import (
         get_entry,
         list_models,
-        model_versions,
         weights_stem,
         write_lite_card,
     )
@@ -251,8 +250,7 @@ def build_parts(name: str, quantize: str | None) -> dict:
     print(f"{name}: {lite['size_bytes'] / 2**20:.1f} MiB in parts, {report.summary()}")
     sharing = [
         other
-        for model in list_models()
-        for other in [model, *list(model_versions(model).values())[1:]]
+        for other in list_models(versions=True)
         if other != name
         and any(
             part.get("model") == name

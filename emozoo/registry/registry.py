@@ -331,22 +331,28 @@ def get_entry(name: str) -> ModelEntry:
     )
 
 
-def list_models(pattern: str | None = None, pretrained: bool | None = None) -> list[str]:
+def list_models(
+    pattern: str | None = None, pretrained: bool | None = None, versions: bool = False
+) -> list[str]:
     """Names of the registered models, sorted.
 
     Args:
         pattern: shell-style filter such as ``"*fusion"``.
         pretrained: ``True`` keeps models with pretrained weights, ``False`` those without.
+        versions: also name the earlier weights versions each model keeps
+            (``cnn_lstm_fusion@v1``), each after its model.
 
     >>> "cnn_lstm_fusion" in list_models("*fusion")
     True
     """
     _ensure_loaded()
     names = sorted(_registry)
+    if versions:
+        names = [v for n in names for v in [n, *list(model_versions(n).values())[1:]]]
     if pattern is not None:
         names = [n for n in names if fnmatch.fnmatchcase(n, pattern)]
     if pretrained is not None:
-        names = [n for n in names if _registry[n].pretrained == pretrained]
+        names = [n for n in names if get_entry(n).pretrained == pretrained]
     return names
 
 

@@ -18,8 +18,7 @@ from emozoo.registry import get_entry, sha256_file
 #: tests/inference/test_lite_parts.py).
 LITE = [
     n
-    for name in emozoo.list_models(pretrained=True)
-    for n in [name, *list(emozoo.model_versions(name).values())[1:]]
+    for n in emozoo.list_models(pretrained=True, versions=True)
     if get_entry(n).lite and get_entry(n).lite.get("format") != "parts"
 ]
 

@@ -168,3 +168,21 @@ def test_writing_a_versions_figures_goes_to_its_block(tmp_path, monkeypatch):
     assert data["versions"]["v1"]["weights"]["metrics"] == {"pairs/test": {"accuracy": 0.5}}
     assert data.get("weights") == before.get("weights")  # the default's are untouched
     assert data["versions"]["v1"]["lite"] == before["versions"]["v1"]["lite"]
+
+
+def test_list_models_names_kept_versions_after_their_model_on_request():
+    import emozoo
+
+    with_versions = emozoo.list_models(versions=True)
+    assert "cnn_lstm_fusion@v1" not in emozoo.list_models()
+    position = with_versions.index("cnn_lstm_fusion")
+    assert with_versions[position + 1] == "cnn_lstm_fusion@v1"
+    assert [n for n in with_versions if "@" not in n] == emozoo.list_models()
+    assert "cnn_lstm_fusion@v1" in emozoo.list_models(pretrained=True, versions=True)
+
+
+def test_versions_of_an_unknown_model_name_the_close_ones():
+    import emozoo
+
+    with pytest.raises(emozoo.UnknownModelError, match="cnn_lstm_fusion"):
+        emozoo.model_versions("cnn_lstm_fusio")

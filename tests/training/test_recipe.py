@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 import emozoo
-from emozoo.registry import get_entry, list_models, model_versions
+from emozoo.registry import get_entry, list_models, split_version
 from emozoo.training.recipe import (
     RECIPE_KEYS,
     ZOO_CONFIGS_DIR,
@@ -30,9 +30,8 @@ BUILT_IN = [get_entry(p.stem) for p in CARDS]
 #: Every shipped set of weights, kept earlier versions (``cnn_lstm_fusion@v1``) included.
 PRETRAINED = [
     name
-    for entry in BUILT_IN
-    for name in [entry.name, *list(model_versions(entry.name).values())[1:]]
-    if get_entry(name).pretrained
+    for name in list_models(pretrained=True, versions=True)
+    if split_version(name)[0] in {card.stem for card in CARDS}
 ]
 MINIMAL = {
     "model": "face_cnn",
@@ -59,8 +58,7 @@ def test_every_pretrained_model_has_a_yaml_recipe_that_parses(name):
 def test_cards_keep_what_the_weights_are_and_every_recipe_names_a_model():
     for card in CARDS:
         assert "recipe" not in json.loads(card.read_text(encoding="utf-8")), card
-    names = set(list_models())
-    names |= {kept for name in list_models() for kept in model_versions(name).values()}
+    names = set(list_models(versions=True))
     for path in sorted(ZOO_CONFIGS_DIR.glob("*.yaml")):
         recipe = Recipe.from_yaml(path)
         assert recipe.model == path.stem and recipe.model in names, path
