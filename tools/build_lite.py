@@ -168,6 +168,7 @@ def build_parts(name: str, quantize: str | None) -> dict:
     from emozoo.registry import (
         get_entry,
         list_models,
+        load_preprocessor,
         weights_stem,
         write_lite_card,
     )
@@ -204,7 +205,7 @@ def build_parts(name: str, quantize: str | None) -> dict:
     common.step("converting the head (float32)")
     convert_part(parts.head, head_path, None, OUTPUT_NAME)
     multimodal = len(parts.encoders) > 1
-    interpreter = PartsInterpreter(files, head_path, multimodal)
+    interpreter = PartsInterpreter(files, head_path, multimodal, load_preprocessor(name))
     samples = common.parity_samples(source, "auto", 200)
     common.step(f"checking parity on {len(samples)} samples")
     reference = keras_predict(source.model, samples.inputs, batch_size=16)

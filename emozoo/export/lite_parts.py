@@ -73,6 +73,26 @@ def unimodal_parts(model: keras.Model, modality: str) -> tuple[keras.Model, kera
     return encoder, keras.Model({modality: inputs}, x, name=f"{model.name}_head")
 
 
+def _free_length_twin(entry: Any, model: keras.Model) -> keras.Model:
+    """``model``'s weights in ``entry``'s architecture built for inputs of any length
+    where a modality allows it (text), so that its encoder part runs a short text at a
+    short length; ``model`` itself when no modality does."""
+    from emozoo.preprocessing import MODALITY_PREPROCESSORS
+    from emozoo.registry.loading import build_model
+
+    if not any(MODALITY_PREPROCESSORS[m].variable_length for m in entry.modalities):
+        return model
+    twin = build_model(entry, labels=_labels(model, entry), variable_length=True)
+    twin.set_weights(model.get_weights())
+    return twin
+
+
+def _labels(model: keras.Model, entry: Any) -> list[str]:
+    from emozoo.models import get_labels
+
+    return list(get_labels(model) or entry.labels)
+
+
 def split_for_lite(name: str, model: keras.Model | None = None) -> LiteParts:
     """Cut registered model ``name`` (its shipped weights, or ``model``) into parts.
 
@@ -86,6 +106,7 @@ def split_for_lite(name: str, model: keras.Model | None = None) -> LiteParts:
 
     entry = get_entry(name)
     model = model if model is not None else load(name)
+    model = _free_length_twin(entry, model)
     modalities = tuple(entry.modalities)
     if len(modalities) == 1:
         encoder, head = unimodal_parts(model, modalities[0])
@@ -143,7 +164,15 @@ class PartsInterpreter:
     """Run a parts build row by row on the LiteRT interpreter (build-time checks; the
     inference layer has its own runner over the card)."""
 
-    def __init__(self, encoder_files: dict[str, Path], head_file: Path, multimodal: bool):
+    def __init__(
+        self,
+        encoder_files: dict[str, Path],
+        head_file: Path,
+        multimodal: bool,
+        preprocessor: Any = None,
+    ):
+        """``preprocessor``: the model's; with it, the rows of an encoder of free input
+        length are cut as the inference runner cuts them (``length_bucket``)."""
         from emozoo.export.runtime import interpreter_class
 
         interpreter, self.runtime = interpreter_class()
@@ -156,12 +185,23 @@ class PartsInterpreter:
         self.encoders = {m: runner(p) for m, p in encoder_files.items()}
         self.head = runner(head_file)
         self.multimodal = multimodal
+        self.preprocessor = preprocessor
 
     def embed(self, modality: str, inputs: np.ndarray) -> np.ndarray:
         """Embeddings of a batch of preprocessed inputs, one row at a time."""
+        from emozoo.preprocessing import length_bucket
+
         run = self.encoders[modality]
-        dtype = np.dtype(run.get_input_details()[modality]["dtype"])
-        rows = [run(**{modality: np.asarray(x[None], dtype)})[EMBEDDING_OUTPUT][0] for x in inputs]
+        detail = run.get_input_details()[modality]
+        dtype = np.dtype(detail["dtype"])
+        signature = detail["shape_signature"]
+        free = self.preprocessor is not None and len(signature) > 1 and int(signature[1]) == -1
+        pre = self.preprocessor.for_modality(modality) if free else None
+        rows = []
+        for x in inputs:
+            if pre is not None:  # the signature runner resizes its input to the row's
+                x = x[: length_bucket(pre.used_length(x), len(x))]
+            rows.append(run(**{modality: np.asarray(x[None], dtype)})[EMBEDDING_OUTPUT][0])
         return np.stack(rows)
 
     def predict(self, inputs: dict[str, np.ndarray], present: tuple[str, ...]) -> np.ndarray:

@@ -7,7 +7,12 @@ encoders are registered models of their own shares their encoder files. At infer
 - an encoder file is opened (and sha256-checked) the first time its modality is given,
   so ``--text`` alone never reads the Whisper or VGG files;
 - encoders run once per input and the head once per row, as the Keras runner's split
-  does (:class:`~emozoo.inference.engine.ModelRunner`): the planner reuses embeddings.
+  does (:class:`~emozoo.inference.engine.ModelRunner`): the planner reuses embeddings;
+- an encoder file of free input length (text: its sequence axis) runs each row cut to
+  the shortest of a few lengths that holds its content
+  (:func:`~emozoo.preprocessing.length_bucket`), with one interpreter per length: a
+  recurrent or attention encoder's time grows with the length, and padding changes
+  nothing in its output (``tools/build_lite.py`` checks this on real texts).
 
 No TensorFlow or Keras is imported. Interpreters are not thread-safe: each thread gets
 its own.
@@ -24,6 +29,7 @@ import numpy as np
 
 from emozoo.inference.features import present_features
 from emozoo.inference.lite import shipped_file
+from emozoo.preprocessing import length_bucket
 from emozoo.registry import get_entry, load_preprocessor
 from emozoo.registry.weights import WeightsError
 
@@ -83,6 +89,7 @@ class LitePartsRunner:
         self._paths: dict[str, Path] = {}
         self._paths_lock = threading.Lock()
         self._per_thread = threading.local()
+        self._free: dict[str, bool] = {}
         self._paths["head"] = _checked_path(name, lite["head"])
         self._signature("head")  # a broken head file fails here, not at the first call
 
@@ -93,25 +100,38 @@ class LitePartsRunner:
                     self._paths[part] = _checked_path(self.name, self._parts[part])
         return self._paths[part]
 
-    def _signature(self, part: str) -> _Signature:
+    def _signature(self, part: str, length: int | None = None) -> _Signature:
         """``(runner, input dtypes, input shapes)`` of ``part`` (a modality or
-        ``"head"``) for this thread."""
-        cache: dict[str, _Signature] = self._per_thread.__dict__
-        if part not in cache:
+        ``"head"``) for this thread; ``length``: an encoder of free input length, with
+        its input sized to ``length`` positions."""
+        cache: dict[tuple[str, int | None], _Signature] = self._per_thread.__dict__
+        key = (part, length)
+        if key not in cache:
             from ai_edge_litert.interpreter import Interpreter
 
             interpreter = Interpreter(
                 model_path=str(self._path(part)), num_threads=self.num_threads
             )
+            if length is not None:
+                (detail,) = interpreter.get_input_details()
+                interpreter.resize_tensor_input(detail["index"], [1, length], strict=True)
             interpreter.allocate_tensors()
             runner = interpreter.get_signature_runner(SIGNATURE)
             details = runner.get_input_details()
-            cache[part] = (
+            cache[key] = (
                 runner,
                 {k: np.dtype(d["dtype"]) for k, d in details.items()},
                 {k: tuple(d["shape"]) for k, d in details.items()},
             )
-        return cache[part]
+        return cache[key]
+
+    def _free_length(self, modality: str) -> bool:
+        """Whether ``modality``'s encoder file takes inputs of any length."""
+        if modality not in self._free:
+            runner = self._signature(modality)[0]
+            signature = runner.get_input_details()[modality]["shape_signature"]
+            self._free[modality] = len(signature) > 1 and int(signature[1]) == -1
+        return self._free[modality]
 
     def encode(self, modality: str, inputs: np.ndarray) -> np.ndarray:
         """Embeddings ``(n, dim)`` of preprocessed ``inputs`` of one modality."""
@@ -123,7 +143,14 @@ class LitePartsRunner:
             return np.zeros((0, *head_shape[1:]), np.float32)
         runner, dtypes, _ = self._signature(modality)
         dtype = dtypes[modality]
-        rows = [runner(**{modality: np.asarray(row[None], dtype)})[EMBEDDING][0] for row in inputs]
+        pre = self.preprocessor.for_modality(modality)
+        free = self._free_length(modality)
+        rows = []
+        for row in inputs:
+            if free:
+                length = length_bucket(pre.used_length(row), len(row))
+                runner, row = self._signature(modality, length)[0], row[:length]
+            rows.append(runner(**{modality: np.asarray(row[None], dtype)})[EMBEDDING][0])
         return np.stack(rows).astype(np.float32)
 
     def classify(self, features: Mapping[str, np.ndarray]) -> np.ndarray:

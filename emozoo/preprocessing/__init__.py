@@ -1,7 +1,7 @@
 """Raw inputs (face crops, text, waveforms) -> model inputs. Numpy in, numpy out."""
 
 from emozoo.preprocessing.audio import AudioPreprocessor
-from emozoo.preprocessing.base import ModalityPreprocessor
+from emozoo.preprocessing.base import ModalityPreprocessor, length_bucket
 from emozoo.preprocessing.face import FacePreprocessor
 from emozoo.preprocessing.face_au import AU_NAMES, FaceAUPreprocessor, read_au_csv
 from emozoo.preprocessing.preprocessor import (
@@ -21,6 +21,7 @@ __all__ = [
     "AudioPreprocessor",
     "FacePreprocessor",
     "ModalityPreprocessor",
+    "length_bucket",
     "Preprocessor",
     "modality_preprocessor",
     "TextPreprocessor",

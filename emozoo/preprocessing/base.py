@@ -21,6 +21,24 @@ import numpy as np
 SkipCallback = Callable[[str, str], None]
 
 
+def length_bucket(used: int, full: int, shortest: int = 8) -> int:
+    """The length a ``variable_length`` input of ``used`` positions runs at: the shortest
+    of ``shortest``, twice that, four times that... that holds it, and at most ``full``.
+
+    A few lengths, not every one, so that a runtime keeps one prepared interpreter per
+    length (preparing one per call would cost more than the shorter input saves).
+
+    >>> [length_bucket(n, 64) for n in (1, 8, 9, 33, 64)]
+    [8, 8, 16, 64, 64]
+    """
+    if used < 1 or full < 1:
+        raise ValueError(f"lengths must be positive, got used={used}, full={full}")
+    length = shortest
+    while length < used:
+        length *= 2
+    return min(length, full)
+
+
 class ModalityPreprocessor:
     """Base of the per-modality preprocessors: raw inputs -> one model input array."""
 
@@ -47,6 +65,12 @@ class ModalityPreprocessor:
     def zeros(self, batch: int) -> np.ndarray:
         """The input of ``batch`` samples where this modality is missing."""
         return np.zeros((batch, *self.input_shape), self.input_dtype)
+
+    def used_length(self, row: np.ndarray) -> int:
+        """How many leading positions of one ``variable_length`` input carry content; the
+        rest is padding, so a model built for any length gives the same output on
+        ``row[:n]`` for every ``n`` of at least this."""
+        raise ValueError(f"{self.modality} inputs have a fixed length")
 
     def model_kwargs(self) -> dict[str, Any]:
         """Builder arguments fixed by this preprocessing (input sizes live in one place)."""

@@ -316,6 +316,11 @@ class TextPreprocessor(ModalityPreprocessor):
             .unbatch()
         )
 
+    def used_length(self, row: np.ndarray) -> int:
+        """Positions up to the last token id that is not padding (0), at least 1."""
+        content = np.flatnonzero(np.asarray(row))
+        return int(content[-1]) + 1 if content.size else 1
+
     def synthetic(self, n, rng, token_rows=None):
         """Random ids below ``token_rows`` (the model's smallest embedding table) then padding."""
         length = self.sequence_length

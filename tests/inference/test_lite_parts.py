@@ -108,3 +108,34 @@ def test_parts_match_keras_on_text():
         assert a.keys() == b.keys()
         assert max(abs(a[k] - b[k]) for k in a) < 0.15  # int8 dynamic-range weights
         assert max(a, key=a.get) == max(b, key=b.get)
+
+
+#: Text models whose LiteRT text encoder runs each text at a length near its own.
+FREE_LENGTH_TEXT = ["text_bilstm_distilled", "text_minilm", "cnn_lstm_fusion"]
+
+
+@pytest.mark.parametrize("name", FREE_LENGTH_TEXT)
+def test_the_text_encoder_file_takes_any_length(name):
+    from ai_edge_litert.interpreter import Interpreter
+
+    part = get_entry(name).lite["parts"]["text"]
+    (detail,) = Interpreter(model_path=str(WEIGHTS_DIR / part["file"])).get_input_details()
+    assert list(detail["shape_signature"]) == [1, -1]
+
+
+def test_texts_run_at_the_shortest_length_that_holds_them_with_the_keras_embedding():
+    """A short text runs at 8 positions and a long one at the full 64, each with the
+    embedding of the Keras encoder over the whole padded input."""
+    import emozoo
+    from emozoo.export.lite_parts import unimodal_parts
+
+    name = "text_bilstm_distilled"
+    runner = LitePartsRunner(name)
+    texts = ["I am so happy", " ".join(["what a long and winding road it was"] * 8)]
+    ids = runner.preprocessor.text(texts)
+    assert [runner.preprocessor.text.used_length(row) for row in ids][1] == 64
+    lite = runner.encode("text", ids)
+    encoder, _ = unimodal_parts(emozoo.load(name), "text")
+    np.testing.assert_allclose(lite, encoder.predict(ids, verbose=0), atol=1e-5)
+    lengths = {length for part, length in runner._per_thread.__dict__ if part == "text"}
+    assert {8, 64} <= lengths

@@ -282,3 +282,27 @@ def test_spec_augment_masks_only_in_training():
     assert (time_zero <= 20).all() and time_zero.sum() > 0
     restored = SpecAugment.from_config(layer.get_config())
     assert restored.get_config() == layer.get_config()
+
+
+def test_audio_lstm_clip_normalisation_gives_the_same_output_at_any_loudness():
+    """mel_normalisation="clip" standardises each clip by itself, so a recording 30 dB
+    quieter (x 0.0316) is the same input; the training set's statistics ("batch") are not."""
+    waveform = random_inputs(build_small("audio_lstm"), batch=2, seed=3)["audio"]
+    quiet = {"audio": waveform * np.float32(10 ** (-30 / 20))}
+    outputs = {}
+    for normalisation in ("clip", "batch"):
+        keras.utils.set_random_seed(0)
+        model = build_small("audio_lstm", mel_normalisation=normalisation)
+        model.compile(optimizer="adam", loss="categorical_crossentropy")
+        # One step moves the batch statistics off their initial identity.
+        model.fit({"audio": waveform}, np.eye(len(EMOTIONS))[:2], epochs=1, verbose=0)
+        outputs[normalisation] = (
+            model.predict({"audio": waveform}, verbose=0),
+            model.predict(quiet, verbose=0),
+        )
+    loud, soft = outputs["clip"]
+    np.testing.assert_allclose(loud, soft, atol=1e-4)
+    loud, soft = outputs["batch"]
+    assert np.abs(loud - soft).max() > 1e-3
+    with pytest.raises(ValueError, match="mel_normalisation"):
+        build_small("audio_lstm", mel_normalisation="layer")

@@ -101,3 +101,19 @@ def test_vocabulary_and_notice_are_shipped():
     assert len(tokens) == 30522 and tokens[0] == "[PAD]" and tokens[101:103] == ["[CLS]", "[SEP]"]
     notice = (ASSETS_DIR / "NOTICE").read_text(encoding="utf-8")
     assert "minilm_vocab.txt" in notice and "Apache" in notice
+
+
+def test_used_length_counts_up_to_the_last_token_and_buckets_double():
+    from emozoo.preprocessing import length_bucket
+
+    pre = TextPreprocessor(sequence_length=16, start_token="[CLS]", end_token="[SEP]")
+    short, empty_like = pre(["so happy", "a b c d e f g h i j k l m n o p q"])
+    assert pre.used_length(short) == 4  # [CLS] so happy [SEP]
+    assert pre.used_length(empty_like) == 16
+    assert pre.used_length(np.zeros(16, np.int32)) == 1
+    assert [length_bucket(n, 64) for n in (1, 8, 9, 16, 17, 33, 64)] == [8, 8, 16, 16, 32, 64, 64]
+    assert length_bucket(20, 24) == 24
+    with pytest.raises(ValueError, match="positive"):
+        length_bucket(0, 64)
+    with pytest.raises(ValueError, match="fixed length"):
+        emozoo.load_preprocessor("face_cnn").face.used_length(np.zeros((48, 48, 1)))

@@ -31,6 +31,7 @@ def build_audio_lstm(
     attention_units: int = 64,
     dropout: float = 0.3,
     spec_augment: Mapping[str, int] | None = None,
+    mel_normalisation: str = "batch",
     unroll: bool = False,
     name: str = "audio_lstm",
 ) -> keras.Model:
@@ -49,6 +50,10 @@ def build_audio_lstm(
             :class:`~emozoo.models.layers.SpecAugment` (default 2 time masks of up to 20
             frames and 2 frequency masks of up to 8 bins); ``{"time_masks": 0,
             "freq_masks": 0}`` turns it off.
+        mel_normalisation: how the log-mel frames are scaled before the convolutions:
+            ``"batch"`` (a BatchNormalization: statistics of the training set) or
+            ``"clip"`` (each clip by its own mean and spread over all its frames and bins,
+            a ``GroupNormalization`` of one group: the same features at any loudness).
         unroll: unroll the LSTMs (fixed length; what TFLite int8 export needs).
 
     Input ``audio``: float32 waveform ``(batch, samples)`` in [-1, 1].
@@ -67,7 +72,13 @@ def build_audio_lstm(
         name="log_mel",
     )(inputs)
     x = layers.Permute((2, 1), name="time_major")(x)  # (batch, frames, mels)
-    x = layers.BatchNormalization(name="mel_norm")(x)
+    if mel_normalisation == "batch":
+        x = layers.BatchNormalization(name="mel_norm")(x)
+    elif mel_normalisation == "clip":
+        # Decibels shift with the recording's gain; a clip's own statistics cancel it.
+        x = layers.GroupNormalization(groups=1, epsilon=1e-3, name="mel_norm")(x)
+    else:
+        raise ValueError(f"mel_normalisation must be 'batch' or 'clip', got {mel_normalisation!r}")
     x = SpecAugment(**dict(spec_augment or {}), name="spec_augment")(x)
     for i in (1, 2):
         x = layers.Conv1D(
