@@ -485,9 +485,23 @@ def model_page(name: str) -> str:
                 f"The LiteRT build was checked against the Keras model by "
                 f"`{entry.lite.get('built_by', 'tools/build_lite.py')}` on {parity['samples']} "
                 f"samples ({parity.get('sample_source', '')}): largest probability difference "
-                f"{parity['max_abs_diff']:.1e}, top-1 agreement {parity['top1_agreement']:.1%}.",
+                f"{parity['max_abs_diff']:.1e}, top-1 agreement {parity['top1_agreement']:.1%}"
+                + (
+                    f", accuracy {parity['lite_accuracy']:.1%} (Keras "
+                    f"{parity['keras_accuracy']:.1%})."
+                    if parity.get("lite_accuracy") is not None
+                    and parity.get("keras_accuracy") is not None
+                    else "."
+                ),
                 "",
             ]
+            quantized = [
+                f"{modality} ({part['quantize']})"
+                for modality, part in (entry.lite.get("parts") or {}).items()
+                if part.get("quantize") not in (None, "float32")
+            ]
+            if quantized:
+                lines += [f"Encoder files not in float32: {', '.join(quantized)}.", ""]
 
         lines += ["## How it was trained", "", f"`{weights.recipe}`", ""]
         if weights.notes:

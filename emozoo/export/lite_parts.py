@@ -5,7 +5,8 @@ Why parts: a fused model's encoders are registered models of their own
 frozen), so one embedding file per encoder serves every model built on it; an absent
 modality costs nothing at inference (its file is not even opened); and each encoder
 gets the weight format its parity allows (MiniLM keeps 99%+ agreement with int8
-dynamic-range weights, Whisper's layer statistics need float16 weights).
+dynamic-range weights, Whisper's layer statistics need float16 weights, a face CNN runs
+in int8 weights and activations at its float accuracy).
 
 A part is a batch-1 SavedModel converted to builtin LiteRT operators, as
 :mod:`emozoo.export.tflite` does for whole models. Encoder parts take the modality's
@@ -128,28 +129,62 @@ def split_for_lite(name: str, model: keras.Model | None = None) -> LiteParts:
     return LiteParts(dict(encoders), head, sources)
 
 
-def convert_part(model: keras.Model, path: Path, quantize: str | None, output_name: str) -> Path:
+#: Weight formats of a part; ``None`` is float32.
+PART_QUANTIZE = (None, "float16", "dynamic", "int8")
+
+
+def _takes_any_length(model: keras.Model) -> bool:
+    return any(len(x.shape) > 1 and x.shape[1] is None for x in model.inputs)
+
+
+def convert_part(
+    model: keras.Model,
+    path: Path,
+    quantize: str | None,
+    output_name: str,
+    representative: dict[str, np.ndarray] | None = None,
+) -> Path:
     """Write ``model`` as a batch-1 LiteRT file of builtin operators at ``path``.
 
-    ``quantize``: ``None`` (float32), ``"float16"`` or ``"dynamic"`` weights.
+    ``quantize``: ``None`` (float32), ``"float16"`` or ``"dynamic"`` weights, or
+    ``"int8"`` weights and activations calibrated on ``representative`` (the part's
+    inputs by name, real ones: made-up inputs calibrate poorly), with the layers int8
+    cannot represent kept in float32 (:mod:`emozoo.export.quantization`).
     """
     from emozoo.export import common
+    from emozoo.export.quantization import float_layers
     from emozoo.export.savedmodel import write_archive
-    from emozoo.export.source import export_copy
+    from emozoo.export.source import export_copy, has_recurrent_layers
     from emozoo.export.tflite import convert_saved_model
 
-    if quantize not in (None, "float16", "dynamic"):
-        raise ValueError(f"a part is float32, float16 or dynamic, not {quantize!r}")
-    copy = export_copy(model, lite=True, quantize=quantize)
+    if quantize not in PART_QUANTIZE:
+        raise ValueError(f"a part is float32, float16, dynamic or int8, not {quantize!r}")
+    if (quantize == "int8") != (representative is not None):
+        raise ValueError("representative inputs calibrate int8, and only int8")
+    # Integer calibration of a recurrent while loop crashes the converter, so int8 unrolls
+    # recurrent layers, which needs a fixed number of steps.
+    unroll = quantize == "int8" and has_recurrent_layers(model)
+    if unroll and _takes_any_length(model):
+        raise ValueError(
+            f"{model.name} takes inputs of any length: its recurrent layers cannot be "
+            "unrolled for int8 (keep it float32 or dynamic)"
+        )
+    copy = export_copy(model, unroll=unroll, lite=True, quantize=quantize)
     path = Path(path)
     with tempfile.TemporaryDirectory(prefix=".emozoo-export-", dir=path.parent) as tmp_dir:
         tmp = Path(tmp_dir)
         write_archive(copy, tmp / "saved_model", batch_size=1, output_name=output_name)
+        calibration = None
+        if representative is not None:
+            calibration = tmp / "representative.npz"
+            np.savez(calibration, **{f"input:{k}": v for k, v in representative.items()})
         flat = convert_saved_model(
             tmp / "saved_model",
             tmp / "part.tflite",
             quantize,
+            calibration,
             what=f"The LiteRT conversion of {model.name} (quantize={quantize})",
+            float_layers=float_layers(copy) if quantize == "int8" else None,
         )
         foreign = non_builtin_operators(flat)
         if foreign:
@@ -227,6 +262,7 @@ class PartsInterpreter:
 
 __all__ = [
     "EMBEDDING_OUTPUT",
+    "PART_QUANTIZE",
     "LiteParts",
     "PartsInterpreter",
     "convert_part",

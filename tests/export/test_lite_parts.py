@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import keras
 import numpy as np
+import pytest
 
 from emozoo.export.lite_layers import Float16SafeWhisperLogMel, lite_replacement
 from emozoo.export.lite_parts import unimodal_parts
@@ -40,3 +41,57 @@ def test_unimodal_parts_compose_to_the_model():
         model.predict({"text": batch}, verbose=0),
         atol=1e-6,
     )
+
+
+def _small_face_encoder() -> keras.Model:
+    inputs = keras.Input((16, 16, 1), name="face")
+    x = keras.layers.Rescaling(1 / 127.5, offset=-1)(inputs)
+    x = keras.layers.Conv2D(8, 3, padding="same", activation="relu")(x)
+    x = keras.layers.Conv2D(8, 3, padding="same", activation="relu")(x)
+    x = keras.layers.GlobalAveragePooling2D(name="embedding")(x)
+    return keras.Model({"face": inputs}, x)
+
+
+def test_an_int8_part_is_integer_and_computes_the_float_embedding(tmp_path):
+    from emozoo.export.flatbuffer import float_operator_counts
+    from emozoo.export.lite_parts import EMBEDDING_OUTPUT, convert_part
+    from emozoo.export.runtime import interpreter_class
+
+    encoder = _small_face_encoder()
+    rng = np.random.default_rng(0)
+    faces = rng.uniform(0, 255, (64, 16, 16, 1)).astype("float32")
+    path = convert_part(
+        encoder, tmp_path / "face.tflite", "int8", EMBEDDING_OUTPUT, {"face": faces}
+    )
+    assert "CONV_2D" not in float_operator_counts(path)
+    interpreter, _ = interpreter_class()
+    it = interpreter(model_path=str(path))
+    it.allocate_tensors()
+    run = it.get_signature_runner("serving_default")
+    got = np.stack([run(face=f[None])[EMBEDDING_OUTPUT][0] for f in faces[:8]])
+    expected = encoder.predict({"face": faces[:8]}, verbose=0)
+    spread = float(expected.max() - expected.min())
+    assert np.abs(got - expected).max() < 0.05 * spread
+
+
+def test_int8_parts_need_calibration_and_a_fixed_number_of_steps(tmp_path):
+    from emozoo.export.lite_parts import convert_part
+
+    with pytest.raises(ValueError, match="calibrate int8"):
+        convert_part(_small_face_encoder(), tmp_path / "a.tflite", "int8", "embedding")
+    with pytest.raises(ValueError, match="calibrate int8"):
+        convert_part(
+            _small_face_encoder(), tmp_path / "a.tflite", None, "embedding", {"face": None}
+        )
+    inputs = keras.Input((None,), dtype="int32", name="text")
+    x = keras.layers.Embedding(50, 8, name="tokens")(inputs)
+    x = keras.layers.LSTM(4, name="embedding")(x)
+    text_encoder = keras.Model({"text": inputs}, x)
+    with pytest.raises(ValueError, match="any length"):
+        convert_part(
+            text_encoder,
+            tmp_path / "t.tflite",
+            "int8",
+            "embedding",
+            {"text": np.ones((4, 6), "int32")},
+        )

@@ -9,6 +9,7 @@ import pytest
 from emozoo.inference.engine import ModelRunner
 from emozoo.inference.lite import LiteRunner
 from emozoo.inference.runner import Runner, make_runner
+from emozoo.registry import get_entry
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +50,12 @@ def test_both_runners_give_the_same_probabilities_on_the_same_batch(rec, keras_r
         outputs.append(runner.classify({m: runner.encode(m, inputs[m]) for m in subset}))
     lite, keras = outputs
     assert lite.shape == keras.shape == (4, len(rec.labels))
-    np.testing.assert_allclose(lite, keras, atol=1e-4)
+    # An int8 encoder file (the face's) computes the float model's answer to within its
+    # activations' 8 bits; float files to within rounding.
+    parts = get_entry(rec.runner.name).lite["parts"]
+    int8 = any(parts[m]["quantize"] == "int8" for m in subset)
+    np.testing.assert_allclose(lite, keras, atol=0.02 if int8 else 1e-4)
+    np.testing.assert_array_equal(lite.argmax(1), keras.argmax(1))
 
 
 def test_the_lite_parts_runner_is_a_runner():
