@@ -463,8 +463,16 @@ def model_page(name: str) -> str:
                 ]
             )
         lines += [table(["file", "size", "sha256"], rows), ""]
-        shared = sorted(
-            {part["model"] for _, part in _lite_files(entry) if part.get("model", name) != name}
+        shared = sorted(  # a part that is another model's own file (not a copy built here)
+            {
+                part["model"]
+                for _, part in _lite_files(entry)
+                if part.get("model", name) != name
+                and any(
+                    own.get("file") == part["file"]
+                    for own in ((get_entry(part["model"]).lite or {}).get("parts") or {}).values()
+                )
+            }
         )
         if shared:
             lines += [

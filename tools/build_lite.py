@@ -21,9 +21,11 @@ retraining: a card whose ``lite.weights_sha256`` differs from its weights is ref
 
 ``--quantize int8`` (weights and activations, calibrated on real training samples) is
 checked harder than a user's own export: a shipped file changes every user's answers, so
-it must agree with the Keras model on at least 97% of the parity samples
-(``--parity-samples``, the whole test set where it is small enough to run).
-Ends with one JSON line.
+it must agree with the Keras model on at least 97% of the parity samples, real ones
+(200 real test samples, or ``--parity-samples N``: N of them, all of a test set when N is
+its size). An encoder is calibrated on the training samples that carry its modality.
+Files are built and checked in a staging folder and replace the shipped ones only when
+every check passed. Ends with one JSON line.
 """
 
 from __future__ import annotations
@@ -31,9 +33,18 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import tempfile
 import time
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from emozoo.export.parity import ParityReport
+    from emozoo.export.samples import Samples
 
 
 def missing_modality_parity(name: str, path) -> dict:
@@ -78,9 +89,13 @@ def missing_modality_parity(name: str, path) -> dict:
 SHIPPED_INT8_AGREEMENT = 0.97
 
 
-def _check_shipped(name: str, quantize: str | None, report) -> None:
+def _check_shipped(name: str, quantize: str | None, report: ParityReport) -> None:
+    """Refuse a build whose parity report fails, or an int8 build that agrees with the
+    Keras model on fewer than :data:`SHIPPED_INT8_AGREEMENT` of its real test samples."""
     if not report.passed:
         raise RuntimeError(f"{name}: parity failed: {report.summary()}")
+    if quantize == "int8" and not report.real_samples:
+        raise RuntimeError(f"{name}: an int8 file ships only when checked on real test samples")
     if quantize == "int8" and report.top1_agreement < SHIPPED_INT8_AGREEMENT:
         raise RuntimeError(
             f"{name}: int8 agrees with Keras on {report.top1_agreement:.1%} of the samples, "
@@ -98,18 +113,24 @@ def build(name: str, quantize: str | None, parity_samples: int = 200) -> dict:
         raise ValueError(f"{name} has no shipped weights to build from")
     start = time.time()
     path = WEIGHTS_DIR / f"{weights_stem(name)}.tflite"
-    result = to_tflite(
-        name,
-        path,
-        quantize=quantize,
-        representative_data="auto" if quantize == "int8" else None,
-        parity_samples=parity_samples,
-    )
-    parity = result.parity
-    _check_shipped(name, quantize, parity)
-    missing = missing_modality_parity(name, path)
-    if missing["max_abs_diff"] > parity.tolerance["max_abs_diff"]:
-        raise RuntimeError(f"{name}: with modalities missing the file differs: {missing}")
+    # Built and checked in a staging folder: a refused build leaves the shipped files as
+    # their cards describe them.
+    with tempfile.TemporaryDirectory(prefix=".build-lite-", dir=WEIGHTS_DIR) as staging:
+        staged = Path(staging) / path.name
+        result = to_tflite(
+            name,
+            staged,
+            quantize=quantize,
+            representative_data="auto" if quantize == "int8" else None,
+            parity_samples=parity_samples,
+        )
+        parity = result.parity
+        _check_shipped(name, quantize, parity)
+        missing = missing_modality_parity(name, staged)
+        if missing["max_abs_diff"] > _missing_bound(parity):
+            raise RuntimeError(f"{name}: with modalities missing the file differs: {missing}")
+        for produced in Path(staging).iterdir():  # the file and its parity report
+            produced.replace(WEIGHTS_DIR / produced.name)
     lite = {
         "file": path.name,
         "sha256": sha256_file(path),
@@ -177,6 +198,30 @@ def parts_missing_parity(model, interpreter, name: str) -> dict:
     return {"max_abs_diff": worst, "checks": checks}
 
 
+def _missing_bound(report: ParityReport) -> float:
+    """The largest difference allowed with modalities absent: the parity bound, but no
+    looser than dynamic-range weights' (int8's own bound, 0.9, would let a head that
+    mishandles an absent modality through)."""
+    from emozoo.export.parity import default_tolerance
+
+    dynamic = default_tolerance("tflite", "dynamic").max_abs_diff
+    return min(report.tolerance["max_abs_diff"], dynamic)
+
+
+def _calibration_rows(samples: Samples, modality: str) -> np.ndarray:
+    """The rows of real training samples that carry ``modality`` (a fused model's
+    samples leave some modalities out, as zeros an encoder never sees at inference)."""
+    import numpy as np
+
+    rows = samples.inputs[modality]
+    present = samples.inputs.get(f"{modality}_present")
+    if present is not None:
+        rows = rows[np.asarray(present).reshape(len(rows)) > 0]
+    if not len(rows):
+        raise ValueError(f"no training sample carries {modality} to calibrate int8 on")
+    return rows
+
+
 def build_parts(name: str, quantize: str | None, parity_samples: int = 200) -> dict:
     """Build ``name`` as encoder files plus a head file and record them in its card."""
     from emozoo.export import common
@@ -204,64 +249,78 @@ def build_parts(name: str, quantize: str | None, parity_samples: int = 200) -> d
     start = time.time()
     source = resolve(name)
     parts = split_for_lite(name, source.model)
-    calibration = None
-    if quantize == "int8":
-        calibration = common.representative_samples(source, "auto", 200).inputs
-    records, files = {}, {}
-    for modality, encoder in parts.encoders.items():
-        owner = parts.sources[modality]
-        if owner != name:
-            owner_entry = get_entry(owner)
-            part = ((owner_entry.lite or {}).get("parts") or {}).get(modality)
-            if part is not None and part.get("weights_sha256") != owner_entry.weights.sha256:
-                raise ValueError(
-                    f"{name}'s {modality} encoder is {owner}'s, whose encoder file was built "
-                    f"from other weights: rebuild it first (python tools/build_lite.py "
-                    f"{owner} --parts)"
-                )
-            if part is not None:
-                records[modality], files[modality] = dict(part), WEIGHTS_DIR / part["file"]
-                print(f"{name}: {modality} encoder from {owner}: {part['file']}")
-                continue
-            # The owner ships no parts build: this model gets its own file of that encoder,
-            # recorded as built from the owner's weights (a retrained owner shows it stale).
-        path = WEIGHTS_DIR / f"{weights_stem(name)}.{modality}_encoder.tflite"
-        common.step(f"converting the {modality} encoder (quantize={quantize})")
-        representative = None if calibration is None else {modality: calibration[modality]}
-        convert_part(encoder, path, quantize, EMBEDDING_OUTPUT, representative)
-        records[modality], files[modality] = _part_record(path, quantize, owner), path
-    head_path = WEIGHTS_DIR / f"{weights_stem(name)}.head.tflite"
-    common.step("converting the head (float32)")
-    convert_part(parts.head, head_path, None, OUTPUT_NAME)
-    multimodal = len(parts.encoders) > 1
-    interpreter = PartsInterpreter(files, head_path, multimodal, load_preprocessor(name))
-    samples = common.parity_samples(source, "auto", parity_samples)
-    common.step(f"checking parity on {len(samples)} samples")
-    reference = keras_predict(source.model, samples.inputs, batch_size=16)
-    exported = interpreter.predict(samples.inputs, present=tuple(parts.encoders))
-    # The parity bound is the loosest format's among the encoder files.
-    formats = {r["quantize"] for r in records.values()}
-    weakest = next((q for q in ("int8", "dynamic", "float16") if q in formats), None)
-    report = compare(
-        reference,
-        exported,
-        export=str(head_path),
-        fmt="tflite",
-        quantize=weakest,
-        samples=samples,
-        tolerance=as_tolerance(None, "tflite", weakest),
-        runtime=interpreter.runtime,
-    )
-    _check_shipped(name, weakest, report)
-    missing = parts_missing_parity(source.model, interpreter, name)
-    if missing["max_abs_diff"] > report.tolerance["max_abs_diff"]:
-        raise RuntimeError(f"{name}: with modalities missing the parts differ: {missing}")
+    calibration = None  # real training samples, loaded when an int8 file is converted
+    records, files, written = {}, {}, []
+    # Files are built and checked in a staging folder, and moved beside the weights only
+    # once every check passed: a refused build leaves the shipped files as their cards say.
+    with tempfile.TemporaryDirectory(prefix=".build-lite-", dir=WEIGHTS_DIR) as staging:
+        for modality, encoder in parts.encoders.items():
+            owner = parts.sources[modality]
+            if owner != name:
+                owner_entry = get_entry(owner)
+                part = ((owner_entry.lite or {}).get("parts") or {}).get(modality)
+                if part is not None and part.get("weights_sha256") != owner_entry.weights.sha256:
+                    raise ValueError(
+                        f"{name}'s {modality} encoder is {owner}'s, whose encoder file was "
+                        f"built from other weights: rebuild it first (python "
+                        f"tools/build_lite.py {owner} --parts)"
+                    )
+                if part is not None:
+                    records[modality], files[modality] = dict(part), WEIGHTS_DIR / part["file"]
+                    print(f"{name}: {modality} encoder from {owner}: {part['file']}")
+                    continue
+                # The owner ships no parts build: this model gets its own file of that
+                # encoder, recorded as built from the owner's weights (a retrained owner
+                # shows it stale).
+            path = Path(staging) / f"{weights_stem(name)}.{modality}_encoder.tflite"
+            representative = None
+            if quantize == "int8":
+                if calibration is None:
+                    calibration = common.representative_samples(source, "auto", 200)
+                representative = {modality: _calibration_rows(calibration, modality)}
+            common.step(f"converting the {modality} encoder (quantize={quantize})")
+            convert_part(encoder, path, quantize, EMBEDDING_OUTPUT, representative)
+            records[modality], files[modality] = _part_record(path, quantize, owner), path
+            if representative is not None:
+                records[modality]["calibration_samples"] = len(representative[modality])
+            written.append(path)
+        head_path = Path(staging) / f"{weights_stem(name)}.head.tflite"
+        common.step("converting the head (float32)")
+        convert_part(parts.head, head_path, None, OUTPUT_NAME)
+        written.append(head_path)
+        multimodal = len(parts.encoders) > 1
+        interpreter = PartsInterpreter(files, head_path, multimodal, load_preprocessor(name))
+        samples = common.parity_samples(source, "auto", parity_samples)
+        common.step(f"checking parity on {len(samples)} samples")
+        reference = keras_predict(source.model, samples.inputs, batch_size=16)
+        exported = interpreter.predict(samples.inputs, present=tuple(parts.encoders))
+        # The parity bound is the loosest format's among the encoder files.
+        formats = {r["quantize"] for r in records.values()}
+        weakest = next((q for q in ("int8", "dynamic", "float16") if q in formats), None)
+        report = compare(
+            reference,
+            exported,
+            export=str(WEIGHTS_DIR / head_path.name),
+            fmt="tflite",
+            quantize=weakest,
+            samples=samples,
+            tolerance=as_tolerance(None, "tflite", weakest),
+            runtime=interpreter.runtime,
+        )
+        _check_shipped(name, weakest, report)
+        missing = parts_missing_parity(source.model, interpreter, name)
+        if missing["max_abs_diff"] > _missing_bound(report):
+            raise RuntimeError(f"{name}: with modalities missing the parts differ: {missing}")
+        head_record = _part_record(head_path, None, name)
+        size = sum(r["size_bytes"] for r in records.values()) + head_path.stat().st_size
+        for path in written:
+            path.replace(WEIGHTS_DIR / path.name)
     lite = {
         "format": "parts",
         "parts": records,
-        "head": _part_record(head_path, None, name),
+        "head": head_record,
         "weights_sha256": entry.weights.sha256,
-        "size_bytes": sum(r["size_bytes"] for r in records.values()) + head_path.stat().st_size,
+        "size_bytes": size,
         "parity": {
             "samples": report.samples,
             "sample_source": report.sample_source,
@@ -294,12 +353,14 @@ def build_parts(name: str, quantize: str | None, parity_samples: int = 200) -> d
 
 
 def main(argv=None) -> int:
+    from emozoo.export.lite_parts import PART_QUANTIZE
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("names", nargs="+", help="registered models with shipped weights")
     parser.add_argument(
         "--quantize",
         default="float32",
-        choices=["float32", "float16", "dynamic", "int8"],
+        choices=["float32", *(q for q in PART_QUANTIZE if q)],
         help="weights of the file (default float32: float16 turns the log-mel floor of "
         "1e-10 into 0, and silence into NaN, in a whole-model build; dynamic: int8 "
         "weights, float activations; int8: weights and activations, calibrated on 200 "

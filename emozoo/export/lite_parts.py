@@ -134,6 +134,7 @@ PART_QUANTIZE = (None, "float16", "dynamic", "int8")
 
 
 def _takes_any_length(model: keras.Model) -> bool:
+    """Whether an input of ``model`` has a free second (steps) dimension."""
     return any(len(x.shape) > 1 and x.shape[1] is None for x in model.inputs)
 
 
@@ -150,6 +151,13 @@ def convert_part(
     ``"int8"`` weights and activations calibrated on ``representative`` (the part's
     inputs by name, real ones: made-up inputs calibrate poorly), with the layers int8
     cannot represent kept in float32 (:mod:`emozoo.export.quantization`).
+    ``representative``: ``{input name: array}``, a few hundred rows of the part's own
+    inputs (for an encoder, ``{modality: preprocessed inputs}``).
+
+    Raises:
+        ValueError: an unknown format; calibration inputs without int8 or int8 without
+            them; int8 for a recurrent encoder that takes inputs of any length.
+        ConverterError: the converter failed or wrote non-builtin operators.
     """
     from emozoo.export import common
     from emozoo.export.quantization import float_layers

@@ -95,3 +95,22 @@ def test_int8_parts_need_calibration_and_a_fixed_number_of_steps(tmp_path):
             "embedding",
             {"text": np.ones((4, 6), "int32")},
         )
+
+
+def test_a_fixed_length_recurrent_encoder_is_unrolled_for_int8(tmp_path):
+    from emozoo.export.lite_parts import EMBEDDING_OUTPUT, convert_part
+    from emozoo.export.runtime import interpreter_class
+
+    inputs = keras.Input((20, 6), name="audio")
+    x = keras.layers.LSTM(8, name="recurrent")(inputs)
+    x = keras.layers.Identity(name="embedding")(x)
+    encoder = keras.Model({"audio": inputs}, x)
+    clips = np.random.default_rng(2).normal(size=(64, 20, 6)).astype("float32")
+    path = convert_part(encoder, tmp_path / "a.tflite", "int8", EMBEDDING_OUTPUT, {"audio": clips})
+    interpreter, _ = interpreter_class()
+    it = interpreter(model_path=str(path))
+    it.allocate_tensors()
+    run = it.get_signature_runner("serving_default")
+    got = np.stack([run(audio=c[None])[EMBEDDING_OUTPUT][0] for c in clips[:8]])
+    expected = encoder.predict({"audio": clips[:8]}, verbose=0)
+    assert np.abs(got - expected).max() < 0.1

@@ -177,7 +177,8 @@ def test_saliency_and_plots(rec, astronaut, tmp_path):
 
 def test_unimodal_model():
     text_only = EmotionRecognizer("text_bilstm")
-    assert text_only.modalities == ("text",)
+    # A parts build: its text encoder file, then its head.
+    assert text_only.modalities == ("text",) and text_only.runner.split
     result = text_only.predict(text="I am so happy today")
     assert result.top == "happy" and result.modalities_used == ["text"]
     with pytest.raises(ValueError, match="cannot use image"):
