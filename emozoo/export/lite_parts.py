@@ -185,7 +185,8 @@ def convert_part(
         calibration = None
         if representative is not None:
             calibration = tmp / "representative.npz"
-            np.savez(calibration, **{f"input:{k}": v for k, v in representative.items()})
+            arrays: dict[str, Any] = {f"input:{k}": v for k, v in representative.items()}
+            np.savez(calibration, **arrays)
         flat = convert_saved_model(
             tmp / "saved_model",
             tmp / "part.tflite",

@@ -104,7 +104,10 @@ class LitePartsRunner:
         """``(runner, input dtypes, input shapes)`` of ``part`` (a modality or
         ``"head"``) for this thread; ``length``: an encoder of free input length, with
         its input sized to ``length`` positions."""
-        cache: dict[tuple[str, int | None], _Signature] = self._per_thread.__dict__
+        cache: dict[tuple[str, int | None], _Signature] | None
+        cache = getattr(self._per_thread, "signatures", None)
+        if cache is None:
+            cache = self._per_thread.signatures = {}
         key = (part, length)
         if key not in cache:
             from ai_edge_litert.interpreter import Interpreter
