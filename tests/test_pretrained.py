@@ -18,8 +18,19 @@ from emozoo.registry import get_entry, sha256_file, verify_weights
 
 #: Every shipped set of weights: the models' and the earlier versions they keep.
 PRETRAINED = emozoo.list_models(pretrained=True, versions=True)
-#: Unimodal models whose weights must ship.
-MUST_SHIP = {"face_cnn", "face_vgg", "text_bilstm", "text_minilm", "audio_lstm", "audio_whisper"}
+#: Unimodal models whose weights must ship: the design's encoders, the recommended ones
+#: and the distilled students.
+MUST_SHIP = {
+    "face_cnn",
+    "face_vgg",
+    "text_bilstm",
+    "text_minilm",
+    "audio_lstm",
+    "audio_whisper",
+    "face_vgg_distilled",
+    "text_bilstm_distilled",
+    "audio_lstm_distilled",
+}
 #: Sets of fused models re-checked by the default (fast) suite; ``-m slow`` checks all.
 FAST_PAIR_SETS = ("pairs/test", "retrieval/test:face->audio")
 QUICK_MARK = "(sample "

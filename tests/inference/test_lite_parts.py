@@ -141,20 +141,25 @@ def test_texts_run_at_the_shortest_length_that_holds_them_with_the_keras_embeddi
     assert {8, 64} <= lengths
 
 
-def test_the_int8_face_encoder_gives_the_keras_answers_on_real_faces(data_root):
-    """face_vgg's shipped face encoder is int8 (weights and activations); on real test
-    faces it must give the float Keras model's class nearly always."""
+#: Face models whose shipped LiteRT face encoder is int8 (weights and activations).
+INT8_FACE = ["face_vgg", "face_vgg_distilled"]
+
+
+@pytest.mark.parametrize("name", INT8_FACE)
+def test_the_int8_face_encoder_gives_the_keras_answers_on_real_faces(name, data_root):
+    """On real test faces an int8 face encoder file must give the float Keras model's
+    class nearly always."""
     import emozoo
     from emozoo.export import real_samples
     from emozoo.export.flatbuffer import float_operator_counts
 
-    part = get_entry("face_vgg").lite["parts"]["face"]
+    part = get_entry(name).lite["parts"]["face"]
     assert part["quantize"] == "int8"
     assert "CONV_2D" not in float_operator_counts(WEIGHTS_DIR / part["file"])
-    faces = real_samples("face_vgg", "test", n=300, seed=3, root=data_root).inputs["face"]
-    lite = LitePartsRunner("face_vgg")
+    faces = real_samples(name, "test", n=300, seed=3, root=data_root).inputs["face"]
+    lite = LitePartsRunner(name)
     got = lite.classify({"face": lite.encode("face", faces)})
-    expected = emozoo.load("face_vgg").predict(faces, verbose=0, batch_size=64)
+    expected = emozoo.load(name).predict(faces, verbose=0, batch_size=64)
     agreement = float(np.mean(got.argmax(1) == expected.argmax(1)))
     assert agreement >= 0.97, agreement
     assert np.abs(got - expected).max() < 0.3
