@@ -143,7 +143,6 @@ def text_length_shares(name: str) -> dict[str, dict[int, float]]:
     import emozoo
     from emozoo.data import DatasetNotFoundError
     from emozoo.data.recipes import records_for
-    from emozoo.preprocessing import length_bucket
 
     pre = emozoo.load_preprocessor(name).text
     shares = {}
@@ -154,7 +153,7 @@ def text_length_shares(name: str) -> dict[str, dict[int, float]]:
             print(f"{source}: {error}; no shares", file=sys.stderr)
             continue
         ids = pre(list(records.items))
-        counts = Counter(length_bucket(pre.used_length(row), len(row)) for row in ids)
+        counts = Counter(pre.run_length(row) for row in ids)
         shares[source] = {n: counts[n] / len(ids) for n in sorted(counts)}
     return shares
 
@@ -213,7 +212,7 @@ def free_length_text_models() -> list[str]:
 
     seen, models = set(), []
     for name in lite_models():
-        part = ((get_entry(name).lite or {}).get("parts") or {}).get("text")
+        part = get_entry(name).lite_parts.get("text")
         if part and len(get_entry(name).modalities) == 1 and part["file"] not in seen:
             seen.add(part["file"])
             models.append(name)

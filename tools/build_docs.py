@@ -470,7 +470,7 @@ def model_page(name: str) -> str:
                 if part.get("model", name) != name
                 and any(
                     own.get("file") == part["file"]
-                    for own in ((get_entry(part["model"]).lite or {}).get("parts") or {}).values()
+                    for own in get_entry(part["model"]).lite_parts.values()
                 )
             }
         )
@@ -505,7 +505,7 @@ def model_page(name: str) -> str:
             ]
             quantized = [
                 f"{modality} ({part['quantize']})"
-                for modality, part in (entry.lite.get("parts") or {}).items()
+                for modality, part in entry.lite_parts.items()
                 if part.get("quantize") not in (None, "float32")
             ]
             if quantized:

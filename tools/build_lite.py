@@ -258,7 +258,7 @@ def build_parts(name: str, quantize: str | None, parity_samples: int = 200) -> d
             owner = parts.sources[modality]
             if owner != name:
                 owner_entry = get_entry(owner)
-                part = ((owner_entry.lite or {}).get("parts") or {}).get(modality)
+                part = owner_entry.lite_parts.get(modality)
                 if part is not None and part.get("weights_sha256") != owner_entry.weights.sha256:
                     raise ValueError(
                         f"{name}'s {modality} encoder is {owner}'s, whose encoder file was "
@@ -339,10 +339,7 @@ def build_parts(name: str, quantize: str | None, parity_samples: int = 200) -> d
         other
         for other in list_models(versions=True)
         if other != name
-        and any(
-            part.get("model") == name
-            for part in ((get_entry(other).lite or {}).get("parts") or {}).values()
-        )
+        and any(part.get("model") == name for part in get_entry(other).lite_parts.values())
     ]
     if sharing:  # their cards name the previous files: they refuse to run until rebuilt
         print(

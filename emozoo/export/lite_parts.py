@@ -216,7 +216,7 @@ class PartsInterpreter:
         preprocessor: Any = None,
     ):
         """``preprocessor``: the model's; with it, the rows of an encoder of free input
-        length are cut as the inference runner cuts them (``length_bucket``)."""
+        length are cut as the inference runner cuts them (``run_length``)."""
         from emozoo.export.runtime import interpreter_class
 
         interpreter, self.runtime = interpreter_class()
@@ -233,8 +233,6 @@ class PartsInterpreter:
 
     def embed(self, modality: str, inputs: np.ndarray) -> np.ndarray:
         """Embeddings of a batch of preprocessed inputs, one row at a time."""
-        from emozoo.preprocessing import length_bucket
-
         run = self.encoders[modality]
         detail = run.get_input_details()[modality]
         dtype = np.dtype(detail["dtype"])
@@ -244,7 +242,7 @@ class PartsInterpreter:
         rows = []
         for x in inputs:
             if pre is not None:  # the signature runner resizes its input to the row's
-                x = x[: length_bucket(pre.used_length(x), len(x))]
+                x = x[: pre.run_length(x)]
             rows.append(run(**{modality: np.asarray(x[None], dtype)})[EMBEDDING_OUTPUT][0])
         return np.stack(rows)
 

@@ -29,7 +29,6 @@ import numpy as np
 
 from emozoo.inference.features import present_features
 from emozoo.inference.lite import shipped_file
-from emozoo.preprocessing import length_bucket
 from emozoo.registry import get_entry, load_preprocessor
 from emozoo.registry.weights import WeightsError
 
@@ -151,7 +150,7 @@ class LitePartsRunner:
         rows = []
         for row in inputs:
             if free:
-                length = length_bucket(pre.used_length(row), len(row))
+                length = pre.run_length(row)
                 runner, row = self._signature(modality, length)[0], row[:length]
             rows.append(runner(**{modality: np.asarray(row[None], dtype)})[EMBEDDING][0])
         return np.stack(rows).astype(np.float32)

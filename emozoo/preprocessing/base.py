@@ -72,6 +72,11 @@ class ModalityPreprocessor:
         ``row[:n]`` for every ``n`` of at least this."""
         raise ValueError(f"{self.modality} inputs have a fixed length")
 
+    def run_length(self, row: np.ndarray) -> int:
+        """The length one ``variable_length`` input runs at: the :func:`length_bucket` of
+        its :meth:`used_length`, at most its own length."""
+        return length_bucket(self.used_length(row), len(row))
+
     def model_kwargs(self) -> dict[str, Any]:
         """Builder arguments fixed by this preprocessing (input sizes live in one place)."""
         raise NotImplementedError

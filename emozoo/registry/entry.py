@@ -155,6 +155,12 @@ class ModelEntry:
     def pretrained(self) -> bool:
         return self.weights is not None
 
+    @property
+    def lite_parts(self) -> dict[str, dict[str, Any]]:
+        """``{modality: encoder file record}`` of the card's LiteRT parts build; empty
+        for a whole-file build or none."""
+        return self.lite.get("parts") or {}
+
     @classmethod
     def from_dict(cls, data: dict[str, Any], source: str = "user") -> ModelEntry:
         data = copy.deepcopy(data)

@@ -43,6 +43,18 @@ def test_unimodal_parts_compose_to_the_model():
     )
 
 
+def _embed(path, modality: str, rows: np.ndarray) -> np.ndarray:
+    """The embeddings an encoder part file gives for ``rows``, one row at a time."""
+    from emozoo.export.lite_parts import EMBEDDING_OUTPUT
+    from emozoo.export.runtime import interpreter_class
+
+    interpreter, _ = interpreter_class()
+    it = interpreter(model_path=str(path))
+    it.allocate_tensors()
+    run = it.get_signature_runner("serving_default")
+    return np.stack([run(**{modality: row[None]})[EMBEDDING_OUTPUT][0] for row in rows])
+
+
 def _small_face_encoder() -> keras.Model:
     inputs = keras.Input((16, 16, 1), name="face")
     x = keras.layers.Rescaling(1 / 127.5, offset=-1)(inputs)
@@ -55,7 +67,6 @@ def _small_face_encoder() -> keras.Model:
 def test_an_int8_part_is_integer_and_computes_the_float_embedding(tmp_path):
     from emozoo.export.flatbuffer import float_operator_counts
     from emozoo.export.lite_parts import EMBEDDING_OUTPUT, convert_part
-    from emozoo.export.runtime import interpreter_class
 
     encoder = _small_face_encoder()
     rng = np.random.default_rng(0)
@@ -64,11 +75,7 @@ def test_an_int8_part_is_integer_and_computes_the_float_embedding(tmp_path):
         encoder, tmp_path / "face.tflite", "int8", EMBEDDING_OUTPUT, {"face": faces}
     )
     assert "CONV_2D" not in float_operator_counts(path)
-    interpreter, _ = interpreter_class()
-    it = interpreter(model_path=str(path))
-    it.allocate_tensors()
-    run = it.get_signature_runner("serving_default")
-    got = np.stack([run(face=f[None])[EMBEDDING_OUTPUT][0] for f in faces[:8]])
+    got = _embed(path, "face", faces[:8])
     expected = encoder.predict({"face": faces[:8]}, verbose=0)
     spread = float(expected.max() - expected.min())
     assert np.abs(got - expected).max() < 0.05 * spread
@@ -77,6 +84,8 @@ def test_an_int8_part_is_integer_and_computes_the_float_embedding(tmp_path):
 def test_int8_parts_need_calibration_and_a_fixed_number_of_steps(tmp_path):
     from emozoo.export.lite_parts import convert_part
 
+    with pytest.raises(ValueError, match="float32, float16, dynamic or int8"):
+        convert_part(_small_face_encoder(), tmp_path / "a.tflite", "int4", "embedding")
     with pytest.raises(ValueError, match="calibrate int8"):
         convert_part(_small_face_encoder(), tmp_path / "a.tflite", "int8", "embedding")
     with pytest.raises(ValueError, match="calibrate int8"):
@@ -99,7 +108,6 @@ def test_int8_parts_need_calibration_and_a_fixed_number_of_steps(tmp_path):
 
 def test_a_fixed_length_recurrent_encoder_is_unrolled_for_int8(tmp_path):
     from emozoo.export.lite_parts import EMBEDDING_OUTPUT, convert_part
-    from emozoo.export.runtime import interpreter_class
 
     inputs = keras.Input((20, 6), name="audio")
     x = keras.layers.LSTM(8, name="recurrent")(inputs)
@@ -107,10 +115,6 @@ def test_a_fixed_length_recurrent_encoder_is_unrolled_for_int8(tmp_path):
     encoder = keras.Model({"audio": inputs}, x)
     clips = np.random.default_rng(2).normal(size=(64, 20, 6)).astype("float32")
     path = convert_part(encoder, tmp_path / "a.tflite", "int8", EMBEDDING_OUTPUT, {"audio": clips})
-    interpreter, _ = interpreter_class()
-    it = interpreter(model_path=str(path))
-    it.allocate_tensors()
-    run = it.get_signature_runner("serving_default")
-    got = np.stack([run(audio=c[None])[EMBEDDING_OUTPUT][0] for c in clips[:8]])
+    got = _embed(path, "audio", clips[:8])
     expected = encoder.predict({"audio": clips[:8]}, verbose=0)
     assert np.abs(got - expected).max() < 0.1

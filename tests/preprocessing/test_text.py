@@ -115,5 +115,8 @@ def test_used_length_counts_up_to_the_last_token_and_buckets_double():
     assert length_bucket(20, 24) == 24
     with pytest.raises(ValueError, match="positive"):
         length_bucket(0, 64)
+    assert pre.run_length(short) == 8 and pre.run_length(empty_like) == 16
     with pytest.raises(ValueError, match="fixed length"):
         emozoo.load_preprocessor("face_cnn").face.used_length(np.zeros((48, 48, 1)))
+    with pytest.raises(ValueError, match="fixed length"):
+        emozoo.load_preprocessor("face_cnn").face.run_length(np.zeros((48, 48, 1)))

@@ -402,3 +402,11 @@ def test_a_cards_speaker_normalisation_is_parsed_and_checked():
     card = {"name": "x", "architecture": "face_au", "modalities": ["face_au"]}
     with pytest.raises(ValueError, match="speaker_normalisation of modalities it does not"):
         ModelEntry.from_dict({**card, "speaker_normalisation": {"inputs": ["audio"]}})
+
+
+def test_lite_parts_are_a_parts_builds_encoder_files_and_empty_otherwise():
+    from emozoo.registry import get_entry
+
+    assert set(get_entry("cnn_lstm_fusion").lite_parts) == {"face", "text", "audio"}
+    assert get_entry("face_cnn").lite_parts == {}  # one whole LiteRT file
+    assert get_entry("face_au").lite_parts == {}  # no LiteRT build
