@@ -184,7 +184,10 @@ def _machine(info: dict) -> str:
 
 
 def _link(name: str, prefix: str = "") -> str:
-    return f"[`{name}`]({prefix}{name}.md)"
+    """``name`` linked to its model's page (a kept version ``name@v1`` to its model's)."""
+    from emozoo.registry import split_version
+
+    return f"[`{name}`]({prefix}{split_version(name)[0]}.md)"
 
 
 def _summary_with_links(names: list[str], prefix: str) -> str:
@@ -467,7 +470,7 @@ def model_page(name: str) -> str:
             {
                 part["model"]
                 for _, part in _lite_files(entry)
-                if part.get("model", name) != name
+                if get_entry(part.get("model", name)) is not entry
                 and any(
                     own.get("file") == part["file"]
                     for own in get_entry(part["model"]).lite_parts.values()
@@ -770,7 +773,7 @@ REAL_PAIR_HEADS = {
         "head trained on real pairs, AUs and voice embeddings standardised per actor"
     ),
     "au_lstm_fusion_per_speaker": (
-        "the same over the speech student `audio_lstm_distilled`, standardised per actor"
+        "the same over the first speech student `audio_lstm_distilled@v1`, standardised per actor"
     ),
 }
 #: The goal of issue 24: both modalities at least this far above the better single one.
@@ -792,7 +795,7 @@ def _real_pair_figures() -> dict[str, dict]:
         "face_au": cards["au_whisper_fusion"]["real_pairs/test:face_au (face_au)"],
         "audio_whisper": cards["au_whisper_fusion"]["real_pairs/test:audio (audio_whisper)"],
         "face_au_per_speaker": cards["face_au_per_speaker"]["real_pairs/test:face_au"],
-        "audio_lstm_distilled": cards["au_lstm_fusion_per_speaker"][
+        "audio_lstm_distilled@v1": cards["au_lstm_fusion_per_speaker"][
             "real_pairs/test:audio (audio_lstm_distilled)"
         ],
     }
@@ -861,7 +864,7 @@ def real_pairs_results() -> str:
             "-",
         ],
         [
-            "`audio_lstm_distilled` (the speech student, voice alone)",
+            "`audio_lstm_distilled@v1` (the first speech student, voice alone)",
             "-",
             pair(
                 get_entry("au_lstm_fusion_per_speaker").weights.metrics,

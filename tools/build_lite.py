@@ -153,14 +153,16 @@ def build(name: str, quantize: str | None, parity_samples: int = 200) -> dict:
 
 
 def _part_record(path, quantize: str | None, model: str) -> dict:
-    from emozoo.registry import get_entry, sha256_file
+    from emozoo.registry import get_entry, pinned_name, sha256_file
 
     return {
         "file": path.name,
         "sha256": sha256_file(path),
         "size_bytes": path.stat().st_size,
         "quantize": quantize or "float32",
-        "model": model,
+        # The version too: when a later one becomes the default, the record still names
+        # the weights the file was built from.
+        "model": pinned_name(model),
         "weights_sha256": get_entry(model).weights.sha256,
     }
 
@@ -339,7 +341,10 @@ def build_parts(name: str, quantize: str | None, parity_samples: int = 200) -> d
         other
         for other in list_models(versions=True)
         if other != name
-        and any(part.get("model") == name for part in get_entry(other).lite_parts.values())
+        and any(
+            get_entry(part["model"]) is get_entry(name)
+            for part in get_entry(other).lite_parts.values()
+        )
     ]
     if sharing:  # their cards name the previous files: they refuse to run until rebuilt
         print(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import inspect
 import logging
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -112,6 +113,14 @@ def _read_weights_into(model: keras.Model, path: Path) -> None:
         raise ValueError(f"Weights must be a .weights.h5 or .keras file, got {path}")
 
 
+def _composed_encoders(entry: ModelEntry) -> dict[str, str]:
+    """``{modality: registered model}`` of the encoders a fused model's head file goes
+    with: its weights' (shipped composed), else its card's; ``{}`` for other models."""
+    if entry.weights is not None and entry.weights.encoders:
+        return dict(entry.weights.encoders)
+    return dict(entry.encoders)
+
+
 def _read_composed(model: keras.Model, entry: ModelEntry, head_path: Path) -> None:
     """Fill a fused model from its head weights file and its encoders' registered models."""
     from emozoo.models.fusion.compose import assemble, build_head
@@ -120,8 +129,7 @@ def _read_composed(model: keras.Model, entry: ModelEntry, head_path: Path) -> No
     kwargs = {k: v for k, v in builder_kwargs(entry).items() if k != "encoders"}
     head = build_head(entry.architecture, kwargs, dims, entry.labels)
     head.load_weights(head_path)
-    assert entry.weights is not None  # only fused entries with shipped weights get here
-    encoders = {m: load(name, include_top=False) for m, name in entry.weights.encoders.items()}
+    encoders = {m: load(name, include_top=False) for m, name in _composed_encoders(entry).items()}
     assemble(model, head, encoders)
 
 
@@ -188,6 +196,15 @@ def load(
         and entry.weights.encoders
     ):
         _read_composed(trained, entry, path)
+    elif _composed_encoders(entry) and path.name.endswith(".weights.h5"):
+        # A file of the whole model, or of the head alone as such a model ships (an
+        # `emozoo pretrain --out-dir` experiment's): the head's encoders are the card's.
+        try:
+            with warnings.catch_warnings():  # Keras warns of each missing layer first
+                warnings.simplefilter("ignore")
+                _read_weights_into(trained, path)
+        except ValueError:
+            _read_composed(trained, entry, path)
     else:
         _read_weights_into(trained, path)
     same_labels = labels is None or tuple(labels) == tuple(entry.labels)

@@ -290,6 +290,19 @@ def _write_card_field(name: str, key: str, value: Any) -> Path:
     return path
 
 
+def pinned_name(name: str) -> str:
+    """``name`` with the version it means now where the model keeps several
+    (``"cnn_lstm_fusion"`` -> ``"cnn_lstm_fusion@v3"``), else ``name``: a record that must
+    keep meaning these weights after a later version becomes the default.
+
+    >>> pinned_name("face_cnn")
+    'face_cnn'
+    """
+    base, version = split_version(name)
+    version = version or get_entry(base).version
+    return f"{base}{VERSION_SEPARATOR}{version}" if version else base
+
+
 def weights_stem(name: str) -> str:
     """The file name stem under which tools write ``name``'s weights and LiteRT files:
     the name, with its version where the model keeps several (``cnn_lstm_fusion.v2``), so

@@ -13,7 +13,8 @@ Items without a label (``-1``: a folder of your own unlabelled photos or clips) 
 too: their loss is the teacher term alone. Copy 0 of every item is the clean item; the
 others are augmented the same way for teacher and student (faces: flip, affine,
 brightness, contrast, erasing on the shared 48x48 crop; speech: speed, gain, noise and
-shift on the waveform; text: word dropout and an adjacent-word swap on the string).
+shift on the waveform, some with babble or a telephone channel; text: word dropout and
+an adjacent-word swap on the string).
 
 >>> student = emozoo.load("audio_lstm")  # doctest: +SKIP
 >>> data = DistillationData.from_records(emozoo.data.load_source("ravdess_speech", "train"))  # doctest: +SKIP
@@ -57,6 +58,13 @@ if TYPE_CHECKING:
 EPSILON = 1e-7
 #: Items of one step of the teacher's and the student's preprocessing.
 CHUNK = 256
+#: Shares of a speech item's augmented copies with another clip mixed in as babble (5-20 dB)
+#: and sent through a telephone channel: the recording conditions speech cards report.
+BABBLE_SHARE = 0.3
+PHONE_SHARE = 0.2
+#: Bumped whenever augmented copies change, so that cached teacher outputs of older
+#: copies are not read back as if they were the new ones.
+COPIES_REVISION = 2
 
 
 @keras.saving.register_keras_serializable(package="emozoo")
@@ -202,6 +210,23 @@ def _augment_text(text: str, rng: np.random.Generator) -> str:
     return " ".join(kept)
 
 
+def _babble(clips: list[np.ndarray], i: int, rng: np.random.Generator) -> np.ndarray | None:
+    """Another clip of the chunk to mix under clip ``i`` as babble (a share
+    :data:`BABBLE_SHARE` of the augmented copies), else ``None``."""
+    if len(clips) < 2 or rng.random() >= BABBLE_SHARE:
+        return None
+    j = int(rng.integers(len(clips) - 1))
+    return clips[j + (j >= i)]
+
+
+def _phone(clip: np.ndarray, sample_rate: int) -> np.ndarray:
+    """``clip`` through a telephone channel (band-pass at 8 kHz, 8-bit mu-law)."""
+    from emozoo.evaluation.conditions import phone_band
+
+    narrow: np.ndarray = phone_band(clip[None], sample_rate)[0]
+    return narrow
+
+
 class _Copies:
     """Teacher and student inputs of one chunk of items, for one copy (0: clean)."""
 
@@ -251,7 +276,11 @@ class _Copies:
 
                 rate = self.student_pre.sample_rate
                 longest = max(p.num_samples for p in pres)
-                raw = [perturb(fit_length(w, longest), rng, rate, longest) for w in raw]
+                raw = [
+                    perturb(fit_length(w, longest), rng, rate, longest, other=_babble(raw, i, rng))
+                    for i, w in enumerate(raw)
+                ]
+                raw = [_phone(w, rate) if rng.random() < PHONE_SHARE else w for w in raw]
             inputs = [p(raw, sample_rate=self.student_pre.sample_rate) for p in pres]
         elif isinstance(self.student_pre, TextPreprocessor):
             if copy:

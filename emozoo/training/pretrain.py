@@ -238,12 +238,14 @@ def _train_frozen_features(run: PretrainRun, model, preprocessor, train_ds, val_
 
 
 def teacher_digest(block: Distillation, preprocessing: dict) -> str:
-    """A digest of a distillation's teachers (their weights' sha256) and the student's
-    preprocessing: what its cached teacher outputs depend on."""
+    """A digest of a distillation's teachers (their weights' sha256), the student's
+    preprocessing and how copies are augmented: what its cached teacher outputs depend on."""
     teachers = block.teachers
     weights = [get_entry(t).weights for t in teachers]
     hashes = [w.sha256 if w else t for w, t in zip(weights, teachers, strict=True)]
-    return digest(teachers, hashes, preprocessing)
+    from emozoo.training.distill import COPIES_REVISION
+
+    return digest(teachers, hashes, preprocessing, COPIES_REVISION)
 
 
 def _train_distilled(run: PretrainRun, model, preprocessor, train_ds, val_ds):

@@ -11,7 +11,7 @@ import pytest
 
 from emozoo.inference.lite_parts import LitePartsRunner, is_parts_build
 from emozoo.paths import WEIGHTS_DIR
-from emozoo.registry import get_entry, list_models
+from emozoo.registry import get_entry, list_models, pinned_name
 from emozoo.registry.weights import WeightsError, sha256_file
 
 FUSED = "vgg_minilm_whisper_fusion"
@@ -34,6 +34,8 @@ def test_every_part_file_matches_its_card():
             assert sha256_file(path) == part["sha256"], f"{name}: {path} differs from its card"
             owner = get_entry(part["model"])
             assert owner.weights.sha256 == part["weights_sha256"], f"{name}: stale {path}"
+            # A later default version must not make the record name other weights.
+            assert part["model"] == pinned_name(part["model"]), f"{name}: {part['model']}"
 
 
 def test_the_fused_model_shares_its_encoders_files():
@@ -44,6 +46,13 @@ def test_the_fused_model_shares_its_encoders_files():
         "audio": "audio_whisper",
     }.items():
         assert lite["parts"][modality] == get_entry(owner).lite["parts"][modality]
+
+
+def test_the_default_model_runs_the_students_own_encoder_files():
+    entry = get_entry("cnn_lstm_fusion")
+    for modality, student in entry.encoders.items():
+        assert student.endswith("_distilled"), student
+        assert entry.lite["parts"][modality] == get_entry(student).lite["parts"][modality]
 
 
 def test_text_alone_opens_only_the_text_encoder_and_the_head():

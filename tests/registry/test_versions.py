@@ -56,16 +56,16 @@ def test_a_model_with_one_version_says_so():
         emozoo.registry.get_entry("face_cnn@v1")
 
 
-# The shipped example: cnn_lstm_fusion v2 (on the distilled students) keeps v1.
+# The shipped example: cnn_lstm_fusion v3 (on the three distilled students) keeps v1 and v2.
 
 
-def test_cnn_lstm_fusion_keeps_v1_beside_its_default():
+def test_cnn_lstm_fusion_keeps_v1_and_v2_beside_its_default():
     import emozoo
     from emozoo.registry import get_entry
 
     versions = emozoo.model_versions("cnn_lstm_fusion")
-    assert list(versions) == [get_entry("cnn_lstm_fusion").version, "v1"]
-    assert versions["v1"] == "cnn_lstm_fusion@v1"
+    assert list(versions) == [get_entry("cnn_lstm_fusion").version, "v1", "v2"]
+    assert versions["v1"] == "cnn_lstm_fusion@v1" and versions["v2"] == "cnn_lstm_fusion@v2"
     assert emozoo.model_versions("cnn_lstm_fusion@v1") == versions
     v1 = get_entry("cnn_lstm_fusion@v1")
     assert v1.version == "v1" and v1.encoders["text"] == "text_bilstm"
@@ -74,14 +74,17 @@ def test_cnn_lstm_fusion_keeps_v1_beside_its_default():
     assert get_entry(f"cnn_lstm_fusion@{v1.version}") is v1
     default = get_entry("cnn_lstm_fusion")
     assert get_entry(f"cnn_lstm_fusion@{default.version}") is default
-    assert default.weights is None or default.weights.file != v1.weights.file
+    v2 = get_entry("cnn_lstm_fusion@v2")
+    assert v2.encoders["face"] == "face_vgg" and default.encoders["face"] == "face_vgg_distilled"
+    files = {e.weights.file for e in (default, v1, v2) if e.weights is not None}
+    assert len(files) == 3  # each version its own weights file
     assert "cnn_lstm_fusion@v1" not in emozoo.list_models()  # one line per model
 
 
 def test_an_unknown_version_names_the_kept_ones():
     import emozoo
 
-    with pytest.raises(emozoo.UnknownModelError, match="its versions: v2, v1"):
+    with pytest.raises(emozoo.UnknownModelError, match="its versions: v3, v1, v2"):
         emozoo.registry.get_entry("cnn_lstm_fusion@v9")
 
 
@@ -132,8 +135,10 @@ def test_a_model_registered_from_a_versioned_base_has_no_version():
 def test_the_defaults_own_version_name_reads_its_recipe():
     from emozoo.training.recipe import Recipe
 
-    assert Recipe.for_model("cnn_lstm_fusion@v2").model == "cnn_lstm_fusion"
+    assert Recipe.for_model("cnn_lstm_fusion@v3").model == "cnn_lstm_fusion"
     assert Recipe.for_model("cnn_lstm_fusion@v1").encoders["text"] == "text_bilstm"
+    # zoo_configs/cnn_lstm_fusion@v2.yaml: the speech student's first version
+    assert Recipe.for_model("cnn_lstm_fusion@v2").encoders["audio"] == "audio_lstm_distilled@v1"
 
 
 def test_recognizer_and_cli_take_a_version(capsys):
@@ -176,7 +181,10 @@ def test_list_models_names_kept_versions_after_their_model_on_request():
     with_versions = emozoo.list_models(versions=True)
     assert "cnn_lstm_fusion@v1" not in emozoo.list_models()
     position = with_versions.index("cnn_lstm_fusion")
-    assert with_versions[position + 1] == "cnn_lstm_fusion@v1"
+    assert with_versions[position + 1 : position + 3] == [
+        "cnn_lstm_fusion@v1",
+        "cnn_lstm_fusion@v2",
+    ]
     assert [n for n in with_versions if "@" not in n] == emozoo.list_models()
     assert "cnn_lstm_fusion@v1" in emozoo.list_models(pretrained=True, versions=True)
 
@@ -186,3 +194,43 @@ def test_versions_of_an_unknown_model_name_the_close_ones():
 
     with pytest.raises(emozoo.UnknownModelError, match="cnn_lstm_fusion"):
         emozoo.model_versions("cnn_lstm_fusio")
+
+
+def test_a_fused_version_keeps_the_encoder_version_it_was_trained_on():
+    """cnn_lstm_fusion@v2's head was trained on audio_lstm_distilled v1's embeddings: its
+    card names that version, whose design (two LSTMs) differs from the default's."""
+    import emozoo
+    from emozoo.registry import get_entry
+
+    v2 = get_entry("cnn_lstm_fusion@v2")
+    assert v2.encoders["audio"] == v2.weights.encoders["audio"] == "audio_lstm_distilled@v1"
+    kept, default = get_entry("audio_lstm_distilled@v1"), get_entry("audio_lstm_distilled")
+    assert kept.config["lstm_units"] != default.config["lstm_units"]
+    assert v2.config["encoders"]["audio"]["lstm_units"] == kept.config["lstm_units"]
+    fused = emozoo.load("cnn_lstm_fusion@v2").get_layer("audio_encoder").get_weights()
+    encoder = emozoo.load("audio_lstm_distilled@v1", include_top=False).get_weights()
+    assert len(fused) == len(encoder)
+    for a, b in zip(fused, encoder, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_pinned_name_names_the_version_meant_now():
+    from emozoo.registry import get_entry, pinned_name
+
+    default = get_entry("cnn_lstm_fusion").version
+    assert pinned_name("cnn_lstm_fusion") == f"cnn_lstm_fusion@{default}"
+    assert pinned_name("cnn_lstm_fusion@v1") == "cnn_lstm_fusion@v1"
+    assert pinned_name("face_cnn") == "face_cnn"  # one version: no suffix
+
+
+def test_a_head_file_given_as_weights_loads_with_the_cards_encoders():
+    """What `emozoo pretrain cnn_lstm_fusion --out-dir` writes (the head alone, as the
+    model ships) loads by path as it does by default."""
+    import emozoo
+    from emozoo.registry import get_entry, verify_weights
+
+    head_file = verify_weights(get_entry("cnn_lstm_fusion").weights)
+    by_path = emozoo.load("cnn_lstm_fusion", weights=head_file)
+    default = emozoo.load("cnn_lstm_fusion")
+    for a, b in zip(by_path.get_weights(), default.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)

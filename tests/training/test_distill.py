@@ -248,3 +248,40 @@ def test_cli_refuses_unlabelled_data_without_a_teacher(tiny_base, tmp_path, caps
     code = main(["train", "--model", tiny_base, "--unlabelled", str(tmp_path), "--labels", "a,b"])
     assert code == 2
     assert "--manifest is required" in capsys.readouterr().err
+
+
+def test_speech_copies_mix_in_babble_from_another_clip_of_the_chunk():
+    from emozoo.training import distill as distill_module
+
+    clips = [np.full(8, float(i), np.float32) for i in range(4)]
+    rng = np.random.default_rng(0)
+    picks = [distill_module._babble(clips, 2, rng) for _ in range(400)]
+    mixed = [p for p in picks if p is not None]
+    share = len(mixed) / len(picks)
+    assert abs(share - distill_module.BABBLE_SHARE) < 0.08, share
+    assert {int(p[0]) for p in mixed} == {0, 1, 3}  # never the clip itself
+    assert distill_module._babble(clips[:1], 0, rng) is None  # nothing else to mix
+
+
+def test_speech_copies_through_the_phone_channel_lose_the_band_above_it():
+    from emozoo.training.distill import _phone
+
+    rate = 16000
+    t = np.arange(rate) / rate
+    low, high = 0.3 * np.sin(2 * np.pi * 1000 * t), 0.3 * np.sin(2 * np.pi * 6000 * t)
+    out = _phone((low + high).astype(np.float32), rate)
+    spectrum = np.abs(np.fft.rfft(out))
+    assert out.shape == (rate,) and out.dtype == np.float32
+    assert spectrum[6000] < 0.01 * spectrum[1000]  # 1 Hz bins: 6 kHz gone, 1 kHz kept
+
+
+def test_cached_teacher_outputs_follow_how_copies_are_augmented(monkeypatch):
+    from emozoo.training import distill as distill_module
+    from emozoo.training.pretrain import teacher_digest
+    from emozoo.training.recipe import Recipe
+
+    recipe = Recipe.for_model("audio_lstm_distilled")
+    preprocessing = get_entry("audio_lstm_distilled").preprocessing
+    before = teacher_digest(recipe.distill, preprocessing)
+    monkeypatch.setattr(distill_module, "COPIES_REVISION", distill_module.COPIES_REVISION + 1)
+    assert teacher_digest(recipe.distill, preprocessing) != before
