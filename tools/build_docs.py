@@ -796,7 +796,7 @@ def _real_pair_figures() -> dict[str, dict]:
         "audio_whisper": cards["au_whisper_fusion"]["real_pairs/test:audio (audio_whisper)"],
         "face_au_per_speaker": cards["face_au_per_speaker"]["real_pairs/test:face_au"],
         "audio_lstm_distilled@v1": cards["au_lstm_fusion_per_speaker"][
-            "real_pairs/test:audio (audio_lstm_distilled)"
+            "real_pairs/test:audio (audio_lstm_distilled@v1)"
         ],
     }
     heads = {
@@ -868,7 +868,7 @@ def real_pairs_results() -> str:
             "-",
             pair(
                 get_entry("au_lstm_fusion_per_speaker").weights.metrics,
-                "real_pairs/test:audio (audio_lstm_distilled)",
+                "real_pairs/test:audio (audio_lstm_distilled@v1)",
             ),
             "-",
         ],

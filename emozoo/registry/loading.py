@@ -115,7 +115,8 @@ def _read_weights_into(model: keras.Model, path: Path) -> None:
 
 def _composed_encoders(entry: ModelEntry) -> dict[str, str]:
     """``{modality: registered model}`` of the encoders a fused model's head file goes
-    with: its weights' (shipped composed), else its card's; ``{}`` for other models."""
+    with: its weights' (shipped composed), else its card's; ``{}`` for a model whose card
+    names no encoders (unimodal ones)."""
     if entry.weights is not None and entry.weights.encoders:
         return dict(entry.weights.encoders)
     return dict(entry.encoders)
@@ -147,7 +148,9 @@ def load(
             its weights (:func:`emozoo.model_versions`).
         weights: ``"default"`` for the registered pretrained weights (sha256-checked),
             ``None`` for random initialisation, or a path to a ``.weights.h5`` / ``.keras``
-            file of the same architecture and label set.
+            file of the same architecture and label set; for a fused model whose card
+            names its encoders, also a ``.weights.h5`` of its head alone (as it ships, and
+            as ``emozoo pretrain --out-dir`` writes it), joined to those encoders.
         labels: a different label set: encoders keep their pretrained weights and the
             classifier is new (randomly initialised) with these outputs.
         include_top: ``False`` returns the embedding model (no classifier).

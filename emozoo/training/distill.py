@@ -220,7 +220,7 @@ def _babble(clips: list[np.ndarray], i: int, rng: np.random.Generator) -> np.nda
 
 
 def _phone(clip: np.ndarray, sample_rate: int) -> np.ndarray:
-    """``clip`` through a telephone channel (band-pass at 8 kHz, 8-bit mu-law)."""
+    """``clip`` through a telephone channel (300-3400 Hz at an 8 kHz rate, 8-bit mu-law)."""
     from emozoo.evaluation.conditions import phone_band
 
     narrow: np.ndarray = phone_band(clip[None], sample_rate)[0]
@@ -493,6 +493,7 @@ def distill(
         data.labels.tolist(),
         copies,
         seed,
+        COPIES_REVISION,
     )
     cache = Path(cache_dir) if cache_dir is not None else Path("runs") / "distill" / key
     x, teacher_lp = teacher_targets(

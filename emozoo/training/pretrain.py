@@ -254,8 +254,8 @@ def _train_distilled(run: PretrainRun, model, preprocessor, train_ds, val_ds):
 
     block = run.recipe.distill
     assert block is not None  # the method of recipes with distill
-    # The teacher's outputs depend on the teachers' weights and the student's input
-    # format (not on the temperature, share or number of copies).
+    # The teacher's outputs depend on the teachers' weights, the student's input format
+    # and how copies are augmented (not on the temperature, share or number of copies).
     key = teacher_digest(block, run.entry.preprocessing)
     return distill_recipe(
         model,
@@ -406,6 +406,13 @@ def train_fused(run: PretrainRun) -> Trained:
     shipped twice).
     """
     recipe, entry = run.recipe, run.entry
+    if recipe.compose_encoders and entry.encoders and dict(recipe.encoders) != entry.encoders:
+        # The head file is loaded over the card's encoders (shipped, or by path in an
+        # --out-dir experiment): a head trained over others would be measured wrongly.
+        raise ValueError(
+            f"{entry.name}: the recipe's encoders {dict(recipe.encoders)} are not the "
+            f"card's {entry.encoders}; name the same ones in both"
+        )
     encoders, bucket = {}, {}
     for m, name in recipe.encoders.items():
         encoders[m], bucket[m] = _pair_encoder(name)

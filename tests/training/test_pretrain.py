@@ -127,3 +127,12 @@ def test_a_copied_recipe_runs_only_as_an_experiment(tmp_path):
     recipe = emozoo.training.recipe.Recipe.from_yaml(copy)
     with pytest.raises(ValueError, match="runs as an experiment, so give out_dir"):
         pretrain_module.pretrain(recipe, seed=0, verbose=0)
+
+
+def test_a_composed_head_trains_only_over_its_cards_encoders(tmp_path):
+    """The head file is loaded over the card's encoders: other ones are refused up front."""
+    recipe = Recipe.for_model("cnn_lstm_fusion")
+    other = recipe.replace(encoders={**recipe.encoders, "face": "face_vgg"})
+    run = pretrain_module.PretrainRun.create(other, out_dir=tmp_path)
+    with pytest.raises(ValueError, match="not the card's"):
+        pretrain_module.train_fused(run)
