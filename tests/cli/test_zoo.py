@@ -49,7 +49,8 @@ def test_info_starts_no_tensorflow():
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras', 'jax')))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert "parameters     4,556,855" in out.stdout  # face_vgg + text_bilstm + audio_lstm + head
+    # the three students (face_vgg_distilled, text_bilstm_distilled, audio_lstm_distilled) + head
+    assert "parameters     2,996,135" in out.stdout
     assert out.stdout.strip().endswith("[]")
 
 
