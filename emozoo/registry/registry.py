@@ -297,10 +297,13 @@ def pinned_name(name: str) -> str:
 
     >>> pinned_name("face_cnn")
     'face_cnn'
+
+    Raises:
+        UnknownModelError: no such model, or no such version of it.
     """
-    base, version = split_version(name)
-    version = version or get_entry(base).version
-    return f"{base}{VERSION_SEPARATOR}{version}" if version else base
+    entry = get_entry(name)
+    base, _ = split_version(name)
+    return f"{base}{VERSION_SEPARATOR}{entry.version}" if entry.version else base
 
 
 def weights_stem(name: str) -> str:

@@ -234,3 +234,13 @@ def test_a_head_file_given_as_weights_loads_with_the_cards_encoders():
     default = emozoo.load("cnn_lstm_fusion")
     for a, b in zip(by_path.get_weights(), default.get_weights(), strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+def test_pinned_name_of_an_unknown_model_or_version_says_so():
+    import emozoo
+    from emozoo.registry import pinned_name
+
+    with pytest.raises(emozoo.UnknownModelError, match="face_cn"):
+        pinned_name("face_cn")
+    with pytest.raises(emozoo.UnknownModelError, match="its versions"):
+        pinned_name("cnn_lstm_fusion@v9")
